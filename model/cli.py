@@ -1,0 +1,43 @@
+"""Commands of the model package: ``platewatch train`` and ``platewatch eval ...``.
+
+Argument definitions live here (cheap); each handler imports its heavy module lazily.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+from typing import Any
+
+
+def _lazy(module: str, func: str = "run_cli") -> Any:
+    def handler(args: argparse.Namespace) -> int:
+        return int(getattr(importlib.import_module(module), func)(args) or 0)
+
+    return handler
+
+
+def add_commands(sub: Any) -> None:
+    train = sub.add_parser("train", help="train a plate embedding model from a config file")
+    train.add_argument("--config", type=str, default="default",
+                       help="config file (YAML/JSON) or the name of a shipped config")
+    train.add_argument("--out", default=None, help="output folder (default runs/<name>)")
+    train.add_argument("--resume", action="store_true", help="resume from the last checkpoint")
+    train.set_defaults(handler=_lazy("model.train"))
+
+    ev = sub.add_parser("eval", help="measure retrieval or detection on a labelled folder")
+    ev_sub = ev.add_subparsers(dest="eval_command", metavar="WHAT", required=True)
+
+    ret = ev_sub.add_parser("retrieval", help="text->image and image->image search on crops")
+    ret.add_argument("dir", help="folder with labels.csv (file,plate_text)")
+    ret.add_argument("--model", default="default", help="model name or folder")
+    ret.add_argument("--json", action="store_true", help="print one JSON object")
+    ret.set_defaults(handler=_lazy("model.eval_retrieval"))
+
+    try:
+        detect_cli = importlib.import_module("model.detect.cli")
+    except ModuleNotFoundError as exc:
+        if exc.name != "model.detect.cli":
+            raise
+    else:
+        detect_cli.add_eval_command(ev_sub)

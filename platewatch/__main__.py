@@ -1,0 +1,3 @@
+from platewatch.cli import main
+
+raise SystemExit(main())
