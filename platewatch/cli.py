@@ -17,7 +17,7 @@ from platewatch import __version__
 from platewatch.errors import PlatewatchError
 
 #: Packages whose ``cli.add_commands`` are asked for subcommands, in help order.
-COMMAND_MODULES = ("alphabet.cli", "model.cli", "store.cli", "stream.cli")
+COMMAND_MODULES = ("alphabet.cli", "model.cli", "store.cli", "stream.cli", "stream.api.cli")
 
 
 class CommandError(PlatewatchError):
@@ -36,7 +36,8 @@ def build_parser() -> argparse.ArgumentParser:
         try:
             module = importlib.import_module(name)
         except ModuleNotFoundError as exc:
-            if exc.name != name:
+            # A package not written yet (or its parent) contributes no commands.
+            if not (exc.name and name.startswith(exc.name)):
                 raise
             continue
         module.add_commands(sub)
