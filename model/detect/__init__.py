@@ -1,0 +1,119 @@
+"""Plate detection backends, picked by name.
+
+>>> detector = create_detector("ppocr", max_side=640)
+>>> detections = detector.detect(frame)          # PlateDetections
+>>> crops = cut_crops(frame, detections)         # PlateCrops
+
+Backends: ``ppocr`` (default; PP-OCR text detector, weights inside the
+rapidocr-onnxruntime wheel), ``easyocr`` (EasyOCR's CRAFT; weights placed by hand) and
+``cascade`` (OpenCV's Haar cascade for plates; fast, weak). Each logs at INFO which backend
+runs and why; one that cannot run raises BackendUnavailableError saying what is missing.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import ValidationError
+
+from model.detect._ppocr import BackendUnavailableError
+from model.protocols import Detector
+from platewatch.errors import PlatewatchError
+
+log = logging.getLogger(__name__)
+
+#: The backend used when none is named.
+DEFAULT_DETECTOR = "ppocr"
+
+
+class DetectorConfigError(PlatewatchError, ValueError):
+    """A detector name or option is not valid; the message names it and what is allowed."""
+
+
+@dataclass(frozen=True)
+class _Backend:
+    module: str
+    detector: str
+    options: str
+    why: str
+
+
+_REGISTRY: dict[str, _Backend] = {
+    "ppocr": _Backend(
+        "model.detect.ppocr",
+        "PpocrDetector",
+        "PpocrOptions",
+        "offline default: PP-OCRv4 text detector from the rapidocr-onnxruntime wheel",
+    ),
+    "easyocr": _Backend(
+        "model.detect.craft",
+        "CraftDetector",
+        "CraftOptions",
+        "EasyOCR's CRAFT text detector with weights from a local folder",
+    ),
+    "cascade": _Backend(
+        "model.detect.cascade",
+        "CascadeDetector",
+        "CascadeOptions",
+        "OpenCV Haar cascade for plates: cheapest, least accurate",
+    ),
+}
+
+
+def detector_names() -> list[str]:
+    """Every registered backend name, usable here or not."""
+    return list(_REGISTRY)
+
+
+def create_detector(name: str = DEFAULT_DETECTOR, **options: Any) -> Detector:
+    """Build the backend called ``name`` with its options (see each backend's *Options).
+
+    Raises DetectorConfigError for an unknown name or option, BackendUnavailableError when
+    the backend cannot run here (missing package or weights; the message says how to fix).
+    """
+    backend = _REGISTRY.get(name)
+    if backend is None:
+        raise DetectorConfigError(
+            f"unknown detector {name!r}; choose one of {', '.join(_REGISTRY)}"
+        )
+    module = importlib.import_module(backend.module)
+    try:
+        opts = getattr(module, backend.options)(**options)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or '(options)'}: {e['msg']}" for e in exc.errors()
+        )
+        raise DetectorConfigError(f"detector {name!r} options: {problems}") from None
+    detector: Detector = getattr(module, backend.detector)(opts)
+    log.info("plate detector %r running (%s); options %s", name, backend.why, opts.model_dump())
+    return detector
+
+
+def available_detectors() -> dict[str, str]:
+    """Backends that can run here with default options -> what each is.
+
+    Each is built once to find out (the first call loads their weights); the reason a
+    backend is left out is logged at INFO.
+    """
+    found = {}
+    for name, backend in _REGISTRY.items():
+        try:
+            create_detector(name)
+        except BackendUnavailableError as exc:
+            log.info("plate detector %r unavailable: %s", name, exc)
+            continue
+        found[name] = backend.why
+    return found
+
+
+__all__ = [
+    "DEFAULT_DETECTOR",
+    "BackendUnavailableError",
+    "DetectorConfigError",
+    "available_detectors",
+    "create_detector",
+    "detector_names",
+]

@@ -1,0 +1,101 @@
+"""Text boxes -> plate detections: the rules every text-detector backend shares.
+
+Text boxes on one line are joined (model.detect.textboxes); lines shaped like plates are
+read with the PP-OCR recogniser and kept when they show enough plate characters; each kept
+line is grown by a small border to the plate around it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+from pydantic import Field
+
+from model.detect import _ppocr
+from model.detect.crops import cut_quads
+from model.detect.options import BackendOptions
+from model.detect.textboxes import GroupOptions, TextBoxes, plate_candidates
+from model.types import PlateDetections
+
+
+class PlateOptions(BackendOptions):
+    """How text lines become plates (shared by the text-detector backends)."""
+
+    verify: bool = Field(
+        default=True,
+        title="read candidates",
+        description="read each candidate with the PP-OCR recogniser and keep only lines "
+        "showing enough plate characters (about 5-10 ms per candidate)",
+    )
+    min_chars: int = Field(default=3, ge=1, le=12, title="plate characters a candidate must show")
+    min_read_confidence: float = Field(
+        default=0.5, ge=0, le=1, title="recogniser confidence needed"
+    )
+    max_candidates: int = Field(default=6, ge=1, title="most candidates read per frame")
+    pad_x: float = Field(
+        default=0.0, ge=0, le=2, title="plate border beside the text, in line heights"
+    )
+    pad_y: float = Field(
+        default=0.05, ge=0, le=2, title="plate border above and below, in line heights"
+    )
+
+    def preload(self) -> None:
+        """Load the recogniser now when it will be needed, so a missing one fails at start."""
+        if self.verify:
+            _ppocr.session(_ppocr.REC_FILE, self.threads)
+
+
+def plates_from_text(
+    pixels: npt.NDArray[np.uint8], boxes: TextBoxes, options: PlateOptions
+) -> PlateDetections:
+    """Plates among the text boxes of one frame (pixels: (H, W, 3) BGR uint8)."""
+    cands = plate_candidates(boxes, GroupOptions())
+    if not len(cands):
+        return PlateDetections()
+    order = np.argsort(-cands.scores)[: options.max_candidates]
+    quads, scores = cands.quads[order], cands.scores[order]
+    if options.verify:
+        readings = _ppocr.read_crops(cut_quads(pixels, quads), options.threads)
+        keep = np.array(
+            [
+                len(r.text) >= options.min_chars and r.confidence >= options.min_read_confidence
+                for r in readings
+            ],
+            bool,
+        )
+        conf = np.array([r.confidence for r in readings], np.float32)
+        quads, scores = quads[keep], np.sqrt(scores[keep] * conf[keep])
+    plates = pad_quads(quads, options.pad_x, options.pad_y, pixels.shape[1], pixels.shape[0])
+    return detections_from_quads(plates, scores.astype(np.float32))
+
+
+def pad_quads(
+    quads: npt.NDArray[np.float32], pad_x: float, pad_y: float, width: float, height: float
+) -> npt.NDArray[np.float32]:
+    """Grow each text-line quad (N, 4, 2) to the plate around it, in units of line height,
+    clipped to the frame (width x height pixels)."""
+    out = []
+    for q in quads:
+        across = (q[1] - q[0] + q[2] - q[3]) / 2
+        down = (q[3] - q[0] + q[2] - q[1]) / 2
+        line_h = float(np.linalg.norm(down))
+        ux = across / max(float(np.linalg.norm(across)), 1e-6)
+        uy = down / max(line_h, 1e-6)
+        dx, dy = ux * pad_x * line_h, uy * pad_y * line_h
+        grown = q + np.array([-dx - dy, dx - dy, dx + dy, -dx + dy], np.float32)
+        grown[:, 0] = np.clip(grown[:, 0], 0, width)
+        grown[:, 1] = np.clip(grown[:, 1], 0, height)
+        out.append(grown)
+    return np.array(out, np.float32).reshape(-1, 4, 2)
+
+
+def detections_from_quads(
+    quads: npt.NDArray[np.float32], scores: npt.NDArray[np.float32]
+) -> PlateDetections:
+    """PlateDetections whose boxes are the axis-aligned hulls of the quads (N, 4, 2)."""
+    if not len(quads):
+        return PlateDetections()
+    lo, hi = quads.min(axis=1), quads.max(axis=1)
+    boxes = np.concatenate([lo, hi - lo], axis=1).astype(np.float32)
+    scores = np.clip(scores, 0, 1).astype(np.float32)
+    return PlateDetections(boxes, scores, quads.astype(np.float32))

@@ -1,0 +1,53 @@
+"""The offline default: PP-OCRv4's text detector, its text lines joined into plates.
+
+The weights come inside the rapidocr-onnxruntime wheel, so this backend works on a fresh
+machine with no download. A text detector finds every kind of text (stickers, signs,
+badges); model.detect.plates keeps the lines that are shaped and read like plates.
+"""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from model.detect import _ppocr
+from model.detect._frames import usable_pixels
+from model.detect.plates import PlateOptions, plates_from_text
+from model.detect.textboxes import TextBoxOptions, text_boxes
+from model.types import Frame, PlateDetections
+
+
+class PpocrOptions(PlateOptions):
+    """Settings of the ``ppocr`` backend."""
+
+    max_side: int = Field(
+        default=640,
+        ge=64,
+        le=4096,
+        title="detector input size",
+        description="the frame is scaled so its longer side has this many pixels "
+        "(small frames are scaled up); smaller is faster, larger finds smaller plates",
+    )
+    threshold: float = Field(default=0.3, gt=0, lt=1, title="text pixel probability")
+    min_score: float = Field(default=0.5, gt=0, lt=1, title="mean probability of a text region")
+
+
+class PpocrDetector:
+    """Plates as PP-OCR text lines that look and read like plates."""
+
+    name = "ppocr"
+
+    def __init__(self, options: PpocrOptions | None = None) -> None:
+        self.options = options or PpocrOptions()
+        _ppocr.session(_ppocr.DET_FILE, self.options.threads)  # fail now, not at frame one
+        self.options.preload()
+        self._boxes = TextBoxOptions(
+            threshold=self.options.threshold, min_score=self.options.min_score
+        )
+
+    def detect(self, frame: Frame) -> PlateDetections:
+        """Plate boxes (x, y, w, h in frame pixels), their quads and scores in [0, 1]."""
+        pixels = usable_pixels(frame)
+        if pixels is None:
+            return PlateDetections()
+        pmap = _ppocr.text_probability(pixels, self.options.max_side, self.options.threads)
+        return plates_from_text(pixels, text_boxes(pmap, self._boxes), self.options)
