@@ -27,9 +27,10 @@ class PlateOptions(BackendOptions):
         description="read each candidate with the PP-OCR recogniser and keep only lines "
         "showing enough plate characters (about 5-10 ms per candidate)",
     )
-    min_chars: int = Field(default=3, ge=1, le=12, title="plate characters a candidate must show")
+    min_chars: int = Field(default=5, ge=1, le=12, title="fewest characters a plate shows")
+    max_chars: int = Field(default=9, ge=1, le=12, title="most characters a plate shows")
     min_read_confidence: float = Field(
-        default=0.5, ge=0, le=1, title="recogniser confidence needed"
+        default=0.6, ge=0, le=1, title="recogniser confidence needed"
     )
     max_candidates: int = Field(default=6, ge=1, title="most candidates read per frame")
     pad_x: float = Field(
@@ -56,17 +57,27 @@ def plates_from_text(
     quads, scores = cands.quads[order], cands.scores[order]
     if options.verify:
         readings = _ppocr.read_crops(cut_quads(pixels, quads), options.threads)
-        keep = np.array(
-            [
-                len(r.text) >= options.min_chars and r.confidence >= options.min_read_confidence
-                for r in readings
-            ],
-            bool,
-        )
+        keep = np.array([reads_like_plate(r, options) for r in readings], bool)
         conf = np.array([r.confidence for r in readings], np.float32)
         quads, scores = quads[keep], np.sqrt(scores[keep] * conf[keep])
     plates = pad_quads(quads, options.pad_x, options.pad_y, pixels.shape[1], pixels.shape[0])
     return detections_from_quads(plates, scores.astype(np.float32))
+
+
+def reads_like_plate(reading: _ppocr.Reading, options: PlateOptions) -> bool:
+    """True when a reading could be a plate's text.
+
+    Plates carry 5-9 characters with at least one digit (the few all-letter vanity plates
+    are lost; brand names, state names and shop signs are not kept). A run of 8 or more
+    digits is a camera's date/time overlay, not a plate.
+    """
+    text = reading.text
+    if reading.confidence < options.min_read_confidence:
+        return False
+    if not options.min_chars <= len(text) <= options.max_chars:
+        return False
+    digits = sum(ch.isdigit() for ch in text)
+    return digits > 0 and not (digits == len(text) and len(text) >= 8)
 
 
 def pad_quads(
