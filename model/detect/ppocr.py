@@ -20,7 +20,7 @@ class PpocrOptions(PlateOptions):
     """Settings of the ``ppocr`` backend."""
 
     max_side: int = Field(
-        default=640,
+        default=960,
         ge=64,
         le=4096,
         title="detector input size",

@@ -1,0 +1,54 @@
+"""create_detector / available_detectors: names, options, and saying which backend runs."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from model.detect import (
+    DEFAULT_DETECTOR,
+    DetectorConfigError,
+    available_detectors,
+    create_detector,
+    detector_names,
+)
+
+
+def test_every_offline_backend_is_available_here() -> None:
+    found = available_detectors()
+    assert DEFAULT_DETECTOR in found and "cascade" in found
+    assert set(found) <= set(detector_names())
+
+
+@pytest.mark.parametrize("name", ["ppocr", "cascade"])
+def test_the_running_backend_and_why_is_logged(name: str, caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.INFO, logger="model.detect"):
+        detector = create_detector(name)
+    assert detector.name == name
+    assert any(name in r.getMessage() and "running" in r.getMessage() for r in caplog.records)
+
+
+@pytest.mark.parametrize(
+    ("name", "options", "names_in_message"),
+    [
+        ("yolo", {}, ["yolo", "ppocr", "easyocr", "cascade"]),  # unknown: lists the choices
+        ("ppocr", {"max_sid": 640}, ["max_sid"]),  # misspelt option: named
+        ("ppocr", {"max_side": 10}, ["max_side", "64"]),  # out of range: says the bound
+        ("ppocr", {"threads": 0}, ["threads"]),
+        ("cascade", {"scale_factor": 1.0}, ["scale_factor"]),
+    ],
+)
+def test_bad_names_and_options_are_named(
+    name: str, options: dict[str, object], names_in_message: list[str]
+) -> None:
+    with pytest.raises(DetectorConfigError) as err:
+        create_detector(name, **options)
+    for word in names_in_message:
+        assert word in str(err.value)
+
+
+def test_options_reach_the_backend() -> None:
+    detector = create_detector("ppocr", max_side=320, verify=False)
+    assert detector.options.max_side == 320  # type: ignore[attr-defined]
+    assert detector.options.verify is False  # type: ignore[attr-defined]
