@@ -4,13 +4,15 @@ A folder holds ``labels.csv`` with ``file,plate_text,x,y,w,h[,split]``, one row 
 box. A found box counts as a hit when its IoU with a true box is at least 0.5 (each true
 box matched once, best-scored detections first). End-to-end reading counts a true plate
 when it was found and the recogniser reads its crop as the same plate
-(:func:`alphabet.text.same_plate`, so ``?`` and O/0 look-alikes match).
+(:func:`reads_as`: O/0 look-alikes match, and a ``?`` in the label may be read as one
+character or none).
 """
 
 from __future__ import annotations
 
 import csv
 import logging
+import re
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -21,7 +23,7 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-from alphabet.text import PlateTextError, same_plate
+from alphabet.text import UNKNOWN, PlateTextError, lookalike_key, normalize, same_plate
 from model.detect import _ppocr
 from model.detect.crops import cut_crops
 from model.protocols import Detector
@@ -154,15 +156,32 @@ def read_image(path: Path) -> npt.NDArray[np.uint8] | None:
     return None if img is None else np.asarray(img, np.uint8)
 
 
+def reads_as(reading: str, plate_text: str) -> bool:
+    """True when a reading names the labelled plate.
+
+    Look-alikes count as equal (:func:`alphabet.text.same_plate`). A ``?`` in the label is
+    a character hidden in the image (UC3M masks two per plate): the reader sees a blot
+    there and may read one character or none, so either is accepted.
+    """
+    try:
+        if not reading:
+            return False
+        if UNKNOWN not in plate_text:
+            return same_plate(reading, plate_text)
+        pattern = "".join(
+            ".?" if ch == UNKNOWN else re.escape(ch)
+            for ch in lookalike_key(normalize(plate_text, allow_patterns=True))
+        )
+        return re.fullmatch(pattern, lookalike_key(normalize(reading))) is not None
+    except PlateTextError:
+        return False
+
+
 def _reads_right(frame: Frame, found: PlateDetections, plate_text: str) -> bool:
     crop = cut_crops(frame, found, margin=0.05)
     if not len(crop):
         return False
-    text = _ppocr.read_crops(crop.images[:1])[0].text
-    try:
-        return bool(text) and same_plate(text, plate_text)
-    except PlateTextError:
-        return False
+    return reads_as(_ppocr.read_crops(crop.images[:1])[0].text, plate_text)
 
 
 def evaluate(

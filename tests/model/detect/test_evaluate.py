@@ -11,7 +11,7 @@ import cv2
 import numpy as np
 import pytest
 
-from model.detect.evaluate import LabelsError, iou, load_labels, match
+from model.detect.evaluate import LabelsError, iou, load_labels, match, reads_as
 from model.types import PlateDetections
 from platewatch.cli import main
 from tests.model.detect.scenes import scene
@@ -137,3 +137,21 @@ def test_eval_detection_on_real_photos(
     result = json.loads(capsys.readouterr().out)
     assert result["images"] == 6 and result["detector"] == "ppocr"
     assert result["recall"] >= 0.5 and result["e2e_read"] > 0
+
+
+@pytest.mark.parametrize(
+    ("reading", "label", "expected"),
+    [
+        ("AB123CD", "AB123CD", True),
+        ("AB123C0", "AB123CD", True),  # D/0 look alike on plates (alphabet.text groups)
+        ("AB123C", "AB123CD", False),  # a character missed
+        ("RK099AN", "RKO99AN", True),  # a label that wrote O for zero
+        ("074CV", "074?C?V", True),  # masked characters read as nothing
+        ("0741C8V", "074?C?V", True),  # or as anything
+        ("074CX", "074?C?V", False),  # a visible character read wrong
+        ("", "AB123CD", False),  # nothing read
+        ("ABCDEFGHIJKLMNOP", "AB123CD", False),  # too long to be a plate: no error, no match
+    ],
+)
+def test_reads_as(reading: str, label: str, expected: bool) -> None:
+    assert reads_as(reading, label) is expected
