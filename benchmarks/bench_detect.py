@@ -42,7 +42,6 @@ VARIANTS: list[tuple[str, str, dict[str, object]]] = [
     ("ppocr max_side 640", "ppocr", {"max_side": 640}),
     ("ppocr max_side 1280", "ppocr", {"max_side": 1280}),
     ("ppocr 960, no read check", "ppocr", {"verify": False}),
-    ("cascade", "cascade", {}),
     ("easyocr (CRAFT, max_side 960)", "easyocr", {}),
 ]
 

@@ -5,9 +5,10 @@
 >>> crops = cut_crops(frame, detections)         # PlateCrops
 
 Backends: ``ppocr`` (default; PP-OCR text detector, weights inside the
-rapidocr-onnxruntime wheel), ``easyocr`` (EasyOCR's CRAFT; weights placed by hand) and
-``cascade`` (OpenCV's Haar cascade for plates; fast, weak). Each logs at INFO which backend
-runs and why; one that cannot run raises BackendUnavailableError saying what is missing.
+rapidocr-onnxruntime wheel) and ``easyocr`` (EasyOCR's CRAFT; weights placed by hand).
+Each logs at INFO which backend runs and why; one that cannot run raises
+BackendUnavailableError saying what is missing. OpenCV's Haar plate cascade was measured
+and left out (docs/detection.md).
 """
 
 from __future__ import annotations
@@ -54,18 +55,22 @@ _REGISTRY: dict[str, _Backend] = {
         "CraftOptions",
         "EasyOCR's CRAFT text detector with weights from a local folder",
     ),
-    "cascade": _Backend(
-        "model.detect.cascade",
-        "CascadeDetector",
-        "CascadeOptions",
-        "OpenCV Haar cascade for plates: cheapest, least accurate",
-    ),
 }
 
 
 def detector_names() -> list[str]:
     """Every registered backend name, usable here or not."""
     return list(_REGISTRY)
+
+
+def option_fields(name: str) -> set[str]:
+    """Names of the options backend ``name`` accepts."""
+    if name not in _REGISTRY:
+        raise DetectorConfigError(
+            f"unknown detector {name!r}; choose one of {', '.join(_REGISTRY)}"
+        )
+    backend = _REGISTRY[name]
+    return set(getattr(importlib.import_module(backend.module), backend.options).model_fields)
 
 
 def create_detector(name: str = DEFAULT_DETECTOR, **options: Any) -> Detector:
@@ -116,4 +121,5 @@ __all__ = [
     "available_detectors",
     "create_detector",
     "detector_names",
+    "option_fields",
 ]

@@ -18,6 +18,7 @@ from model.detect import (
     available_detectors,
     create_detector,
     detector_names,
+    option_fields,
 )
 from model.detect.evaluate import LabelledImage, evaluate, load_labels, read_image
 from model.types import PlateDetections
@@ -45,13 +46,7 @@ def parse_options(pairs: list[str]) -> dict[str, Any]:
 
 def _options_for(name: str, options: dict[str, Any]) -> dict[str, Any]:
     """The options this backend knows (others are for the other backends of --all)."""
-    module = {
-        "ppocr": "model.detect.ppocr",
-        "easyocr": "model.detect.craft",
-        "cascade": "model.detect.cascade",
-    }[name]
-    cls = {"ppocr": "PpocrOptions", "easyocr": "CraftOptions", "cascade": "CascadeOptions"}[name]
-    fields = getattr(__import__(module, fromlist=[cls]), cls).model_fields
+    fields = option_fields(name)
     return {k: v for k, v in options.items() if k in fields}
 
 

@@ -11,8 +11,3 @@ from model.protocols import Detector
 @pytest.fixture(scope="session")
 def ppocr() -> Detector:
     return create_detector("ppocr")
-
-
-@pytest.fixture(scope="session")
-def cascade() -> Detector:
-    return create_detector("cascade")

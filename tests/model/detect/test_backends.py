@@ -44,7 +44,6 @@ def test_ppocr_rejects_text_that_is_not_a_plate(ppocr: Detector) -> None:
     assert iou(s.boxes[1:], found.boxes).max() >= 0.5
 
 
-@pytest.mark.parametrize("backend", ["ppocr", "cascade"])
 @pytest.mark.parametrize(
     "pixels",
     [
@@ -57,11 +56,8 @@ def test_ppocr_rejects_text_that_is_not_a_plate(ppocr: Detector) -> None:
     ],
     ids=["1x1", "3x5000", "5000x3", "black", "white", "noise"],
 )
-def test_frames_without_plates_give_empty_results(
-    request: pytest.FixtureRequest, backend: str, pixels: np.ndarray
-) -> None:
-    detector: Detector = request.getfixturevalue(backend)
-    found = detector.detect(frame_of(pixels))
+def test_frames_without_plates_give_empty_results(ppocr: Detector, pixels: np.ndarray) -> None:
+    found = ppocr.detect(frame_of(pixels))
     assert isinstance(found, PlateDetections)
     assert len(found) == 0
 
@@ -79,15 +75,6 @@ def test_frames_without_plates_give_empty_results(
 def test_malformed_frames_are_refused_with_a_clear_error(pixels: np.ndarray, message: str) -> None:
     with pytest.raises(ShapeError, match=message.replace("(", r"\(").replace(")", r"\)")):
         Frame(camera="test", time=frame_of(np.zeros((2, 2, 3), np.uint8)).time, pixels=pixels)
-
-
-def test_cascade_returns_boxes_inside_the_frame(cascade: Detector) -> None:
-    s = scene(("AB123CD",), plate_width=240)
-    found = cascade.detect(s.frame)
-    b = found.boxes
-    assert (b[:, 0] >= 0).all() and (b[:, 1] >= 0).all()
-    assert (b[:, 0] + b[:, 2] <= s.frame.width + 1).all()
-    assert (b[:, 1] + b[:, 3] <= s.frame.height + 1).all()
 
 
 @pytest.mark.parametrize(

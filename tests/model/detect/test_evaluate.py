@@ -92,9 +92,9 @@ def test_eval_detection_table_split_limit_and_samples(
     )
     out = capsys.readouterr().out
     assert code == 0
-    assert "ppocr" in out and "cascade" in out and "recall" in out
+    assert "ppocr" in out and "recall" in out
     pngs = list((tmp_path / "artifacts").glob("detection_data_*.png"))
-    assert {p.stem.rsplit("_", 1)[1] for p in pngs} >= {"ppocr", "cascade"}
+    assert "ppocr" in {p.stem.rsplit("_", 1)[1] for p in pngs}
     assert cv2.imread(str(pngs[0])) is not None
 
 

@@ -17,11 +17,11 @@ from model.detect import (
 
 def test_every_offline_backend_is_available_here() -> None:
     found = available_detectors()
-    assert DEFAULT_DETECTOR in found and "cascade" in found
+    assert DEFAULT_DETECTOR in found
     assert set(found) <= set(detector_names())
 
 
-@pytest.mark.parametrize("name", ["ppocr", "cascade"])
+@pytest.mark.parametrize("name", ["ppocr"])
 def test_the_running_backend_and_why_is_logged(name: str, caplog: pytest.LogCaptureFixture) -> None:
     with caplog.at_level(logging.INFO, logger="model.detect"):
         detector = create_detector(name)
@@ -32,11 +32,11 @@ def test_the_running_backend_and_why_is_logged(name: str, caplog: pytest.LogCapt
 @pytest.mark.parametrize(
     ("name", "options", "names_in_message"),
     [
-        ("yolo", {}, ["yolo", "ppocr", "easyocr", "cascade"]),  # unknown: lists the choices
+        ("yolo", {}, ["yolo", "ppocr", "easyocr"]),  # unknown: lists the choices
         ("ppocr", {"max_sid": 640}, ["max_sid"]),  # misspelt option: named
         ("ppocr", {"max_side": 10}, ["max_side", "64"]),  # out of range: says the bound
         ("ppocr", {"threads": 0}, ["threads"]),
-        ("cascade", {"scale_factor": 1.0}, ["scale_factor"]),
+        ("cascade", {}, ["cascade", "ppocr"]),  # measured, too weak, not offered
     ],
 )
 def test_bad_names_and_options_are_named(
