@@ -1,0 +1,224 @@
+"""Plates followed across frames, so one passing car becomes ONE sighting.
+
+A detection joins the open track of its camera that it overlaps or lies near (box IoU,
+centre distance in plate widths) AND looks like (cosine of embeddings); the rest start
+new tracks. A track unseen for ``close_after_frames`` processed frames, or for
+``close_after_s`` seconds, is closed into a :class:`PassingPlate` carrying its best crop.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import numpy as np
+import numpy.typing as npt
+
+from model.types import Embeddings, Frame, PlateCrops
+from stream.config import TrackingConfig
+
+
+@dataclass(frozen=True)
+class PassingPlate:
+    """One plate's pass in front of one camera: what becomes a stored sighting.
+
+    crop: (h, w, 3) uint8 BGR, the best view. box: (4,) x, y, w, h of that view.
+    vector: (D,) float32 unit embedding of that crop. arrived: time.monotonic() at which
+    the frame of the last detection arrived (for end-to-end latency).
+    """
+
+    camera: str
+    first_seen: datetime
+    last_seen: datetime
+    crop: npt.NDArray[np.uint8]
+    box: npt.NDArray[np.float32]
+    vector: npt.NDArray[np.float32]
+    reading: str
+    reading_confidence: float
+    detection_score: float
+    hits: int
+    arrived: float
+
+
+@dataclass
+class _Track:
+    camera: str
+    first_seen: datetime
+    last_seen: datetime
+    box: npt.NDArray[np.float32]
+    best: tuple[float, npt.NDArray[np.uint8], npt.NDArray[np.float32], npt.NDArray[np.float32]]
+    score: float
+    arrived: float
+    touched: float
+    hits: int = 1
+    missed: int = 0
+    votes: dict[str, float] = field(default_factory=lambda: defaultdict(float))
+    confidence: dict[str, float] = field(default_factory=dict)
+
+    def add_reading(self, text: str, confidence: float) -> None:
+        if text:
+            self.votes[text] += confidence
+            self.confidence[text] = max(self.confidence.get(text, 0.0), confidence)
+
+    def close(self) -> PassingPlate:
+        reading = max(self.votes, key=self.votes.__getitem__) if self.votes else ""
+        _, crop, box, vector = self.best
+        return PassingPlate(
+            camera=self.camera,
+            first_seen=self.first_seen,
+            last_seen=self.last_seen,
+            crop=crop,
+            box=box,
+            vector=vector,
+            reading=reading,
+            reading_confidence=self.confidence.get(reading, 0.0),
+            detection_score=self.score,
+            hits=self.hits,
+            arrived=self.arrived,
+        )
+
+
+def iou(a: npt.NDArray[np.float32], b: npt.NDArray[np.float32]) -> float:
+    """Intersection over union of two x, y, w, h boxes (0 when either has no area)."""
+    ix = max(0.0, min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0]))
+    iy = max(0.0, min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1]))
+    inter = ix * iy
+    union = a[2] * a[3] + b[2] * b[3] - inter
+    return float(inter / union) if union > 0 else 0.0
+
+
+def centre_shift(a: npt.NDArray[np.float32], b: npt.NDArray[np.float32]) -> float:
+    """Distance between box centres, in widths of box ``a``."""
+    dx = (a[0] + a[2] / 2) - (b[0] + b[2] / 2)
+    dy = (a[1] + a[3] / 2) - (b[1] + b[3] / 2)
+    return math.hypot(dx, dy) / max(float(a[2]), 1.0)
+
+
+def _quality(score: float, confidence: float, box: npt.NDArray[np.float32]) -> float:
+    # Bigger, surer views embed better; the reader's confidence says the crop is legible.
+    return (confidence + 0.05) * score * math.sqrt(max(float(box[2] * box[3]), 1.0))
+
+
+class Tracker:
+    """Open tracks of every camera. Not thread-safe: one owner (the pipeline) calls it."""
+
+    def __init__(self, config: TrackingConfig) -> None:
+        self.config = config
+        self._tracks: dict[str, list[_Track]] = defaultdict(list)
+
+    def open_tracks(self) -> int:
+        return sum(len(t) for t in self._tracks.values())
+
+    def _pairs(
+        self, tracks: list[_Track], crops: PlateCrops, embeddings: Embeddings
+    ) -> list[tuple[float, int, int]]:
+        cfg = self.config
+        pairs = []
+        for ti, track in enumerate(tracks):
+            for di in range(len(crops)):
+                box = crops.boxes[di]
+                overlap = iou(track.box, box)
+                if overlap < cfg.min_iou and centre_shift(track.box, box) > cfg.max_centre_shift:
+                    continue
+                cosine = float(np.dot(track.best[3], embeddings.vectors[di]))
+                if cosine >= cfg.min_cosine:
+                    pairs.append((cosine + overlap, ti, di))
+        return sorted(pairs, reverse=True)
+
+    def update(
+        self, frame: Frame, crops: PlateCrops, embeddings: Embeddings, arrived: float
+    ) -> list[PassingPlate]:
+        """Add one processed frame's plates; return the tracks this frame closes.
+
+        crops and embeddings are parallel (N plates of ``frame``); arrived is the frame's
+        time.monotonic() arrival, now is taken as that too for closing by time.
+        """
+        tracks = self._tracks[frame.camera]
+        taken_t: set[int] = set()
+        taken_d: set[int] = set()
+        for _, ti, di in self._pairs(tracks, crops, embeddings):
+            if ti in taken_t or di in taken_d:
+                continue
+            taken_t.add(ti)
+            taken_d.add(di)
+            self._extend(tracks[ti], frame, crops, embeddings, di, arrived)
+        for di in range(len(crops)):
+            if di not in taken_d:
+                tracks.append(self._start(frame, crops, embeddings, di, arrived))
+        for ti, track in enumerate(tracks):
+            if ti not in taken_t and track.touched != arrived:
+                track.missed += 1
+        return self._close(frame.camera, arrived, frame_driven=True)
+
+    def _start(
+        self, frame: Frame, crops: PlateCrops, emb: Embeddings, di: int, arrived: float
+    ) -> _Track:
+        box, score = crops.boxes[di], float(crops.scores[di])
+        conf = float(emb.confidences[di])
+        track = _Track(
+            camera=frame.camera,
+            first_seen=frame.time,
+            last_seen=frame.time,
+            box=box,
+            best=(_quality(score, conf, box), crops.images[di], box, emb.vectors[di]),
+            score=score,
+            arrived=arrived,
+            touched=arrived,
+        )
+        track.add_reading(emb.readings[di], conf)
+        return track
+
+    def _extend(
+        self,
+        track: _Track,
+        frame: Frame,
+        crops: PlateCrops,
+        emb: Embeddings,
+        di: int,
+        arrived: float,
+    ) -> None:
+        box, score = crops.boxes[di], float(crops.scores[di])
+        conf = float(emb.confidences[di])
+        quality = _quality(score, conf, box)
+        if quality > track.best[0]:
+            track.best = (quality, crops.images[di], box, emb.vectors[di])
+            track.score = score
+        track.box = box
+        track.last_seen = frame.time
+        track.arrived = arrived
+        track.touched = arrived
+        track.hits += 1
+        track.missed = 0
+        track.add_reading(emb.readings[di], conf)
+
+    def _close(self, camera: str, now: float, frame_driven: bool) -> list[PassingPlate]:
+        cfg = self.config
+        keep, closed = [], []
+        for track in self._tracks[camera]:
+            stale = now - track.touched >= cfg.close_after_s
+            if stale or (frame_driven and track.missed >= cfg.close_after_frames):
+                if track.hits >= cfg.min_hits:
+                    closed.append(track.close())
+            else:
+                keep.append(track)
+        self._tracks[camera] = keep
+        return closed
+
+    def sweep(self, now: float) -> list[PassingPlate]:
+        """Close tracks of any camera unseen for ``close_after_s`` (now: time.monotonic())."""
+        closed: list[PassingPlate] = []
+        for camera in list(self._tracks):
+            closed += self._close(camera, now, frame_driven=False)
+        return closed
+
+    def flush(self, camera: str | None = None) -> list[PassingPlate]:
+        """Close every open track (of one camera, or all): at camera removal or shutdown."""
+        cameras = [camera] if camera is not None else list(self._tracks)
+        closed = []
+        for cam in cameras:
+            closed += [
+                t.close() for t in self._tracks.pop(cam, []) if t.hits >= self.config.min_hits
+            ]
+        return closed
