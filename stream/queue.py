@@ -35,6 +35,8 @@ class DropOldestQueue(Generic[T]):
         self._items: deque[T] = deque()
         self._on_drop = on_drop
         self._ready = asyncio.Event()
+        #: Called after every put (the pipeline's scheduler listens here).
+        self.on_put: Callable[[], None] | None = None
 
     def __len__(self) -> int:
         return len(self._items)
@@ -49,6 +51,8 @@ class DropOldestQueue(Generic[T]):
                 self._on_drop(dropped)
         self._items.append(item)
         self._ready.set()
+        if self.on_put is not None:
+            self.on_put()
         return dropped
 
     def get_nowait(self) -> T | None:
