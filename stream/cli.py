@@ -1,0 +1,74 @@
+"""Commands of the service: ``serve``, ``validate-config`` and ``demo``.
+
+Argument definitions only; each handler imports the service lazily (aiortc first, then
+the models), so ``platewatch --help`` stays instant.
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+#: The demo: one synthetic road camera, the offline detector, the embedded store.
+DEMO_CONFIG: dict[str, Any] = {
+    "cameras": {
+        "demo-road": {"source": {"type": "synthetic", "seed": 1, "fps": 5.0}},
+    },
+    "detector": {"name": "ppocr", "options": {"max_side": 640}},
+    "tracking": {"close_after_s": 1.0},
+}
+
+
+def _say(line: str) -> None:
+    print(line, flush=True)
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from stream.config import load_config
+    from stream.run import run_service
+
+    config = load_config(args.config)
+    return run_service(config, data=args.data, port=args.port, announce=_say)
+
+
+def _validate(args: argparse.Namespace) -> int:
+    from stream.config import load_config
+
+    config = load_config(args.file)
+    cameras = ", ".join(config.cameras) or "none"
+    print(f"{args.file}: valid; cameras: {cameras}")
+    return 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from stream.config import parse_config
+
+    if args.print_config:
+        import yaml
+
+        print(yaml.safe_dump(DEMO_CONFIG, sort_keys=False), end="")
+        return 0
+    from stream.run import run_service
+
+    config = parse_config({**DEMO_CONFIG, "http": {"host": "127.0.0.1", "port": args.port}})
+    return run_service(config, data=args.data, port=args.port, announce=_say)
+
+
+def add_commands(sub: Any) -> None:
+    serve = sub.add_parser("serve", help="run the live service for the cameras of a config file")
+    serve.add_argument("--config", required=True, help="YAML or JSON config file")
+    serve.add_argument("--data", default=None, help="data folder (else $PLATEWATCH_DATA)")
+    serve.add_argument("--port", type=int, default=None, help="override http.port")
+    serve.set_defaults(handler=_serve)
+
+    check = sub.add_parser("validate-config", help="check a config file and say what is wrong")
+    check.add_argument("file", help="YAML or JSON config file")
+    check.set_defaults(handler=_validate)
+
+    demo = sub.add_parser("demo", help="the service on a synthetic road camera, nothing to set up")
+    demo.add_argument("--data", default=None, help="data folder (else $PLATEWATCH_DATA)")
+    demo.add_argument("--port", type=int, default=8080, help="HTTP port (default 8080)")
+    demo.add_argument(
+        "--print-config", action="store_true", help="print the demo's config file and stop"
+    )
+    demo.set_defaults(handler=_demo)
