@@ -106,21 +106,36 @@ def _charset() -> tuple[npt.NDArray[np.intp], str]:
     """Indices of the recogniser's classes that can appear on a plate, and their letters.
 
     The recogniser knows 6,623 characters (mostly Chinese); reading only the blank, A-Z,
-    a-z, 0-9 and a few separators stops plate glyphs from being read as look-alike symbols.
+    a-z, 0-9 and the separators in SEPARATORS stops plate glyphs from being read as
+    look-alike symbols.
     """
     meta = session(REC_FILE, 1).get_modelmeta().custom_metadata_map
     chars = ["<blank>", *meta["character"].splitlines(), " "]
-    keep = [0] + [i for i, c in enumerate(chars) if len(c) == 1 and (c.isascii() and c.isalnum())]
+    keep = [0] + [
+        i
+        for i, c in enumerate(chars)
+        if len(c) == 1 and c.isascii() and (c.isalnum() or c in SEPARATORS)
+    ]
     letters = "".join(chars[i].upper() if i else "_" for i in keep)  # "_": the blank
     return np.array(keep, np.intp), letters
 
 
+#: Punctuation the reader may see: plate group separators, and the colons and slashes of
+#: the date/time a camera writes on its picture (which must not pass for a plate).
+SEPARATORS = "-.:/"
+
+
 @dataclass(frozen=True)
 class Reading:
-    """What the recogniser read on one crop: upper-case A-Z0-9 and a confidence in [0, 1]."""
+    """What the recogniser read on one crop.
+
+    text: upper-case A-Z0-9 only. raw: the same with the separators it saw (``-.:/``).
+    confidence: mean probability of the characters read, in [0, 1].
+    """
 
     text: str
     confidence: float
+    raw: str = ""
 
 
 def read_crops(crops: list[npt.NDArray[np.uint8]], threads: int = 1) -> list[Reading]:
@@ -142,5 +157,7 @@ def read_crops(crops: list[npt.NDArray[np.uint8]], threads: int = 1) -> list[Rea
                 text.append(letters[k])
                 confs.append(float(probs[t, k] / max(probs[t].sum(), 1e-6)))
             prev = k
-        readings.append(Reading("".join(text), float(np.mean(confs)) if confs else 0.0))
+        raw = "".join(text)
+        clean = "".join(ch for ch in raw if ch.isalnum())
+        readings.append(Reading(clean, float(np.mean(confs)) if confs else 0.0, raw))
     return readings

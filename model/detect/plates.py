@@ -7,6 +7,8 @@ line is grown by a small border to the plate around it.
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import numpy.typing as npt
 from pydantic import Field
@@ -16,6 +18,8 @@ from model.detect.crops import cut_quads
 from model.detect.options import BackendOptions
 from model.detect.textboxes import GroupOptions, TextBoxes, plate_candidates
 from model.types import PlateDetections
+
+_DATE = re.compile(r"\d{2,4}[-./]\d{1,2}[-./]\d{1,4}")
 
 
 class PlateOptions(BackendOptions):
@@ -68,10 +72,13 @@ def reads_like_plate(reading: _ppocr.Reading, options: PlateOptions) -> bool:
     """True when a reading could be a plate's text.
 
     Plates carry 5-9 characters with at least one digit (the few all-letter vanity plates
-    are lost; brand names, state names and shop signs are not kept). A run of 8 or more
-    digits is a camera's date/time overlay, not a plate.
+    are lost; brand names, state names and shop signs are not kept). A colon, or digits
+    split like a date (``2014-04-28``, ``28/04/14``), or a run of 8 or more digits is a
+    camera's date/time overlay, not a plate.
     """
     text = reading.text
+    if ":" in reading.raw or _DATE.search(reading.raw):
+        return False
     if reading.confidence < options.min_read_confidence:
         return False
     if not options.min_chars <= len(text) <= options.max_chars:
