@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -114,6 +115,27 @@ def available_detectors() -> dict[str, str]:
     return found
 
 
+def first_available(
+    preferred: Sequence[str], options: Mapping[str, Mapping[str, Any]] | None = None
+) -> Detector:
+    """The first backend of ``preferred`` that can run here, e.g. ``("easyocr", "ppocr")``.
+
+    options: per-backend options, by name. Each backend passed over is logged at INFO
+    with the reason; when none can run, BackendUnavailableError lists every reason.
+    Option mistakes (DetectorConfigError) are raised at once, never passed over.
+    """
+    reasons = []
+    for name in preferred:
+        try:
+            return create_detector(name, **dict((options or {}).get(name, {})))
+        except BackendUnavailableError as exc:
+            log.info("plate detector %r passed over: %s", name, exc)
+            reasons.append(f"{name}: {exc}")
+    raise BackendUnavailableError(
+        "no plate detector can run here; " + " | ".join(reasons or ["no backend named"])
+    )
+
+
 __all__ = [
     "DEFAULT_DETECTOR",
     "BackendUnavailableError",
@@ -121,5 +143,6 @@ __all__ = [
     "available_detectors",
     "create_detector",
     "detector_names",
+    "first_available",
     "option_fields",
 ]

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 import pytest
 
 from model.detect import (
     DEFAULT_DETECTOR,
+    BackendUnavailableError,
     DetectorConfigError,
     available_detectors,
     create_detector,
     detector_names,
+    first_available,
 )
 
 
@@ -52,3 +55,25 @@ def test_options_reach_the_backend() -> None:
     detector = create_detector("ppocr", max_side=320, verify=False)
     assert detector.options.max_side == 320  # type: ignore[attr-defined]
     assert detector.options.verify is False  # type: ignore[attr-defined]
+
+
+def test_first_available_falls_back_and_says_why(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.INFO, logger="model.detect"):
+        detector = first_available(
+            ["easyocr", "ppocr"], {"easyocr": {"model_dir": tmp_path}, "ppocr": {"max_side": 640}}
+        )
+    assert detector.name == "ppocr"
+    messages = " ".join(r.getMessage() for r in caplog.records)
+    assert "passed over" in messages and "craft_mlt_25k.pth" in messages
+
+
+def test_first_available_with_nothing_usable_lists_every_reason(tmp_path: Path) -> None:
+    with pytest.raises(BackendUnavailableError, match=r"easyocr: .*craft_mlt_25k\.pth"):
+        first_available(["easyocr"], {"easyocr": {"model_dir": tmp_path}})
+
+
+def test_first_available_does_not_hide_option_mistakes() -> None:
+    with pytest.raises(DetectorConfigError, match="max_sid"):
+        first_available(["ppocr"], {"ppocr": {"max_sid": 1}})
