@@ -134,6 +134,43 @@ HOOK_ERRORS = Counter(
 # --- alerts and watchlist (HTTP API's section) -------------------------------------------
 # Metrics of stream/api, stream/watchlist.py and stream/alerts/ go below this line.
 
+ALERTS_RAISED = Counter(
+    "platewatch_alerts_raised_total",
+    "Sightings that matched a watchlist entry (one per entry matched), by camera.",
+    ["camera"],
+    registry=REGISTRY,
+)
+ALERTS_DELIVERED = Counter(
+    "platewatch_alerts_delivered_total",
+    "Alerts a receiver acknowledged, by receiver (webhook or MQTT name).",
+    ["receiver"],
+    registry=REGISTRY,
+)
+ALERT_DELIVERY_FAILURES = Counter(
+    "platewatch_alert_delivery_failures_total",
+    "Attempts to send an alert that failed (each is retried with backoff), by receiver.",
+    ["receiver"],
+    registry=REGISTRY,
+)
+ALERT_DELIVERY_SECONDS = Histogram(
+    "platewatch_alert_delivery_seconds",
+    "From an alert being raised to a receiver acknowledging it (retries included).",
+    ["receiver"],
+    buckets=(*_LATENCY, 60.0, 300.0, 3600.0),
+    registry=REGISTRY,
+)
+WATCHLIST_MATCH_SECONDS = Histogram(
+    "platewatch_watchlist_match_seconds",
+    "Time to compare one sighting with every watchlist entry.",
+    buckets=(0.0001, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1),
+    registry=REGISTRY,
+)
+WATCHLIST_ENTRIES = Gauge(
+    "platewatch_watchlist_entries",
+    "Entries on the watchlist.",
+    registry=REGISTRY,
+)
+
 
 def render() -> tuple[bytes, str]:
     """The text exposition of every metric above and its content type, for /metrics."""
