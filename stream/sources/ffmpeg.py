@@ -21,6 +21,11 @@ from stream.sources.base import Handoff, SourceError
 log = logging.getLogger(__name__)
 
 
+#: Largest gap (seconds) between a live frame's stream time and its arrival before the
+#: stream clock is re-anchored to arrival.
+MAX_DRIFT_S = 2.0
+
+
 def _is_network(url: str) -> bool:
     return "://" in url and not url.startswith("file://")
 
@@ -91,9 +96,15 @@ class FfmpegSource:
                 delay = start_wall + offset - time.monotonic()
                 if delay > 0:
                     time.sleep(delay)
-            # Live streams are stamped on arrival (their clocks are the camera's own);
-            # files keep their media time so sampling follows the video, not the reader.
-            stamp = datetime.now(UTC) if self.live else start_time + timedelta(seconds=offset)
+            # Stamps follow the stream's own timing so sampling keeps the right frames even
+            # when a server sends a burst at start; live streams are re-anchored to the
+            # arrival clock whenever the two drift apart by more than MAX_DRIFT_S.
+            stamp = start_time + timedelta(seconds=offset)
+            if self.live:
+                now = datetime.now(UTC)
+                if abs((stamp - now).total_seconds()) > MAX_DRIFT_S:
+                    start_time = now - timedelta(seconds=offset)
+                    stamp = now
             pixels = np.ascontiguousarray(av_frame.to_ndarray(format="bgr24"))
             handoff.put(Frame(self.camera, stamp, pixels, index))
             index += 1
