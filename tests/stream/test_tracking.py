@@ -1,0 +1,142 @@
+"""One passing plate becomes one sighting: linking by place and look, closing, best view."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+import pytest
+
+from model.types import Embeddings, Frame, PlateCrops
+from stream.config import TrackingConfig
+from stream.tracking import Tracker, centre_shift, iou
+
+T0 = datetime(2026, 11, 24, 8, 0, tzinfo=UTC)
+RNG = np.random.default_rng(7)
+# Two unrelated plate "looks": random unit vectors in 64-d are near-orthogonal.
+LOOKS = {
+    name: (v / np.linalg.norm(v)).astype(np.float32)
+    for name, v in {"A": RNG.normal(size=64), "B": RNG.normal(size=64)}.items()
+}
+
+
+def _frame(i: int) -> Frame:
+    return Frame("cam", T0 + timedelta(seconds=i / 5), np.zeros((720, 1280, 3), np.uint8), i)
+
+
+def _plates(plates: list[tuple[str, float, float, float]]) -> tuple[PlateCrops, Embeddings]:
+    """plates: (look, x, width, reading confidence) of each plate in one frame."""
+    images, boxes, vectors, readings, confs = [], [], [], [], []
+    for look, x, w, conf in plates:
+        h = w / 5
+        images.append(np.full((int(h), int(w), 3), len(images), np.uint8))
+        boxes.append([x, 300, w, h])
+        vectors.append(LOOKS[look])
+        readings.append(f"PLATE{look}")
+        confs.append(conf)
+    n = len(plates)
+    crops = PlateCrops(
+        images, np.array(boxes, np.float32).reshape(n, 4), np.full(n, 0.9, np.float32)
+    )
+    emb = Embeddings(
+        np.array(vectors, np.float32).reshape(n, 64), readings, np.array(confs, np.float32)
+    )
+    return crops, emb
+
+
+def _run(tracker: Tracker, frames: list[list[tuple[str, float, float, float]]]) -> list:
+    closed = []
+    for i, plates in enumerate(frames):
+        crops, emb = _plates(plates)
+        closed += tracker.update(_frame(i), crops, emb, arrived=float(i) / 5)
+    return closed
+
+
+SIDE_BY_SIDE = [[("A", 100 + 50 * i, 200, 0.9), ("B", 700 + 50 * i, 200, 0.9)] for i in range(4)]
+CFG = TrackingConfig(close_after_frames=3, close_after_s=100)
+
+
+@pytest.mark.parametrize(
+    ("frames", "expected_hits"),
+    [
+        # one plate moving right for 5 frames, then 3 empty frames: one sighting
+        ([[("A", 100 + 60 * i, 200, 0.9)] for i in range(5)] + [[]] * 3, [5]),
+        # a plate missed for two frames in the middle stays one track
+        ([[("A", 100, 200, 0.9)], [], [], [("A", 150, 200, 0.9)]] + [[]] * 3, [2]),
+        # missed for three frames: the first pass is closed, a new one starts
+        ([[("A", 100, 200, 0.9)], [], [], [], [("A", 150, 200, 0.9)]] + [[]] * 3, [1, 1]),
+        # two plates side by side, both moving: two sightings
+        (SIDE_BY_SIDE + [[]] * 3, [4, 4]),
+        # a different plate where the last one was (looks unlike it): a new track
+        ([[("A", 100, 200, 0.9)], [("B", 110, 200, 0.9)]] + [[]] * 3, [1, 1]),
+        # the same look far away (more than max_centre_shift widths): a new track
+        ([[("A", 0, 100, 0.9)], [("A", 1000, 100, 0.9)]] + [[]] * 3, [1, 1]),
+    ],
+)  # fmt: skip
+def test_passes_become_sightings(frames: list, expected_hits: list[int]) -> None:
+    tracker = Tracker(CFG)
+    closed = _run(tracker, frames)
+    assert sorted(p.hits for p in closed) == sorted(expected_hits)
+    assert tracker.open_tracks() == 0
+
+
+def test_best_view_and_reading_are_kept() -> None:
+    tracker = Tracker(CFG)
+    # widths 100, 300, 150: the 300-pixel view with a sure reading is the best
+    closed = _run(
+        tracker,
+        [[("A", 100, 100, 0.5)], [("A", 120, 300, 0.95)], [("A", 140, 150, 0.6)]] + [[]] * 3,
+    )
+    (plate,) = closed
+    assert plate.crop.shape[1] == 300 and plate.box[2] == 300
+    assert plate.reading == "PLATEA" and plate.reading_confidence == pytest.approx(0.95)
+    assert np.allclose(plate.vector, LOOKS["A"])
+    assert plate.first_seen == T0 and plate.last_seen == T0 + timedelta(seconds=0.4)
+
+
+def test_min_hits_drops_one_frame_flickers() -> None:
+    tracker = Tracker(TrackingConfig(close_after_frames=2, min_hits=2))
+    closed = _run(
+        tracker,
+        [
+            [("A", 100, 200, 0.9)],
+            [],
+            [],
+            [
+                ("B", 100, 200, 0.9),
+            ],
+            [("B", 100, 200, 0.9)],
+            [],
+            [],
+        ],
+    )
+    assert [p.hits for p in closed] == [2]
+
+
+def test_sweep_closes_tracks_of_a_quiet_camera_by_time() -> None:
+    tracker = Tracker(TrackingConfig(close_after_s=1.0, close_after_frames=100))
+    _run(tracker, [[("A", 100, 200, 0.9)]])
+    assert tracker.sweep(now=0.5) == []
+    (plate,) = tracker.sweep(now=1.1)
+    assert plate.hits == 1 and tracker.open_tracks() == 0
+
+
+def test_flush_closes_everything() -> None:
+    tracker = Tracker(CFG)
+    _run(tracker, [[("A", 100, 200, 0.9), ("B", 800, 200, 0.9)]])
+    assert len(tracker.flush("cam")) == 2 and tracker.open_tracks() == 0
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "expected_iou", "expected_shift"),
+    [
+        ([0, 0, 10, 10], [0, 0, 10, 10], 1.0, 0.0),  # same box
+        ([0, 0, 10, 10], [5, 0, 10, 10], 50 / 150, 0.5),  # half overlap, half a width away
+        ([0, 0, 10, 10], [20, 0, 10, 10], 0.0, 2.0),  # apart
+        ([0, 0, 0, 0], [0, 0, 0, 0], 0.0, 0.0),  # no area: no overlap, no division by zero
+    ],
+)
+def test_box_geometry(a: list, b: list, expected_iou: float, expected_shift: float) -> None:
+    fa, fb = np.array(a, np.float32), np.array(b, np.float32)
+    assert iou(fa, fb) == pytest.approx(expected_iou)
+    assert centre_shift(fa, fb) == pytest.approx(expected_shift)
