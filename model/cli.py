@@ -19,8 +19,12 @@ def _lazy(module: str, func: str = "run_cli") -> Any:
 
 def add_commands(sub: Any) -> None:
     train = sub.add_parser("train", help="train a plate embedding model from a config file")
-    train.add_argument("--config", type=str, default="default",
-                       help="config file (YAML/JSON) or the name of a shipped config")
+    train.add_argument(
+        "--config",
+        type=str,
+        default="default",
+        help="config file (YAML/JSON) or the name of a shipped config",
+    )
     train.add_argument("--out", default=None, help="output folder (default runs/<name>)")
     train.add_argument("--resume", action="store_true", help="resume from the last checkpoint")
     train.set_defaults(handler=_lazy("model.train"))
@@ -32,6 +36,19 @@ def add_commands(sub: Any) -> None:
     ret.add_argument("dir", help="folder with labels.csv (file,plate_text)")
     ret.add_argument("--model", default="default", help="model name or folder")
     ret.add_argument("--json", action="store_true", help="print one JSON object")
+    ret.add_argument("--split", default=None, help="only rows of this split (uc3m_crops: val)")
+    ret.add_argument("--limit", type=int, default=None, help="only the first N rows")
+    ret.add_argument(
+        "--distractors",
+        type=int,
+        default=0,
+        metavar="N",
+        help="pad the gallery with N crops that are never the answer",
+    )
+    ret.add_argument("--figure", default=None, help="PNG of sample queries (default artifacts/)")
+    ret.add_argument("--cache", default="artifacts/cache", help="OCR and distractor cache folder")
+    ret.add_argument("--no-ocr", action="store_true", help="skip the OCR baseline")
+    ret.add_argument("--no-seed", action="store_true", help="skip the seed model comparison")
     ret.set_defaults(handler=_lazy("model.eval_retrieval"))
 
     try:

@@ -1,0 +1,149 @@
+"""Distractors: extra gallery crops that are never the answer, to test search at scale.
+
+Real crops of the *other* datasets beside the evaluated folder (scene datasets give their
+plate boxes) come first, then synthetic plates of other texts (model.data). Any whose text
+could be one of the queries (alphabet.text.same_plate) is dropped. Their embeddings are
+cached per model version under the cache folder, since making 100,000 takes minutes.
+"""
+
+from __future__ import annotations
+
+import csv
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass
+from itertools import chain
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from alphabet.text import normalize
+from model import retrieval
+from model.data import DataConfig, PairSource
+from model.embed import TFEmbedder
+from model.gallery import Dataset, ModelRun
+from model.preprocess import read_image
+from model.reading import encode_keys, reading_similarity, same_plate_matrix
+from platewatch.errors import PlatewatchError
+
+log = logging.getLogger(__name__)
+
+Image = npt.NDArray[np.uint8]
+CHUNK = 2048
+
+
+def real_crops(root: Path, skip: Path) -> Iterator[tuple[Image, str]]:
+    """(crop, plate text) from every dataset folder under root except skip."""
+    for labels in sorted(root.glob("*/labels.csv")):
+        folder = labels.parent
+        if folder.resolve() == skip.resolve():
+            continue
+        with labels.open(newline="") as fh:
+            for row in csv.DictReader(fh):
+                try:
+                    text = normalize(row["plate_text"], allow_patterns=True)
+                    image = read_image(folder / row["file"])
+                except PlatewatchError:
+                    continue
+                if "x" in row:
+                    x, y, w, h = (int(float(row[k])) for k in ("x", "y", "w", "h"))
+                    image = image[max(y, 0) : y + h, max(x, 0) : x + w]
+                    if min(image.shape[:2]) < 4:
+                        continue
+                yield image, text
+
+
+def synthetic_crops(seed: int) -> Iterator[tuple[Image, str]]:
+    source = PairSource(DataConfig(hard_negatives=0.0, mask_prob=0.0))
+    for i in range(10**9):
+        crops, texts = source.batch(CHUNK, seed + i)
+        yield from zip(crops, texts, strict=True)
+
+
+@dataclass(frozen=True)
+class Distractors:
+    """vectors: (N, D) float32; readings, texts: N strings."""
+
+    vectors: npt.NDArray[np.float32]
+    readings: list[str]
+    texts: list[str]
+
+    @classmethod
+    def build(cls, ds: Dataset, embedder: TFEmbedder, n: int, cache: str | Path) -> Distractors:
+        path = Path(cache) / f"distractors_{embedder.version}_{ds.folder.name}_{n}.npz"
+        if path.exists():
+            z = np.load(path)
+            return cls(z["vectors"], list(z["readings"]), list(z["texts"]))
+        queries = encode_keys(retrieval.distinct_texts(ds.texts), 16)
+        vectors: list[npt.NDArray[np.float32]] = []
+        readings: list[str] = []
+        texts: list[str] = []
+        batch: list[tuple[Image, str]] = []
+        count = 0
+
+        def flush() -> None:
+            nonlocal count
+            hits = same_plate_matrix(queries, encode_keys([t for _, t in batch], 16))
+            keep = np.asarray(~hits.any(axis=0), bool)
+            kept = [b for b, k in zip(batch, keep.tolist(), strict=True) if k][: n - count]
+            if kept:
+                emb = embedder.embed_crops([im for im, _ in kept])
+                vectors.append(emb.vectors)
+                readings.extend(emb.readings)
+                texts.extend(t for _, t in kept)
+                count += len(kept)
+            batch.clear()
+            log.info("distractors: %d / %d", count, n)
+
+        for item in chain(real_crops(ds.folder.parent, ds.folder), synthetic_crops(7_000_000)):
+            batch.append(item)
+            if len(batch) == CHUNK:
+                flush()
+            if count >= n:
+                break
+        if batch and count < n:
+            flush()
+        out = cls(np.concatenate(vectors)[:n], readings[:n], texts[:n])
+        path.parent.mkdir(parents=True, exist_ok=True)
+        np.savez(
+            path, vectors=out.vectors, readings=np.array(out.readings), texts=np.array(out.texts)
+        )
+        return out
+
+    def score(
+        self,
+        run: ModelRun,
+        queries: list[str],
+        qv: npt.NDArray[np.float32],
+        cos: npt.NDArray[np.float32],
+        relevant: npt.NDArray[np.bool_],
+    ) -> dict[str, Any]:
+        """Text→image (vector and fused) and image→image hits with the distractors added."""
+        n = len(self.texts)
+        best = np.where(relevant, cos, -np.inf).max(axis=1)
+        extra = retrieval.count_above(best, lambda s, e: qv @ self.vectors[s:e].T, n)
+        text = retrieval.rank_queries(cos, relevant, extra)
+        out: dict[str, Any] = {"distractors": n}
+        out |= {f"distractors_text_top{k}": text.hit_rate(k) for k in retrieval.KS}
+        weight = run.embedder.spec.fusion_weight
+        if run.embedder.spec.has_reading:
+            out |= self._fused(run, queries, qv, cos, relevant, weight)
+        return out
+
+    def _fused(self, run: ModelRun, queries: list[str], qv: Any, cos: Any, relevant: Any,
+               weight: float) -> dict[str, Any]:  # fmt: skip
+        fused = np.stack([cos[i] + weight * reading_similarity(q, run.readings)
+                          for i, q in enumerate(queries)])  # fmt: skip
+        best = np.where(relevant, fused, -np.inf).max(axis=1)
+        extra = np.zeros(len(queries), np.int64)
+        # A distractor's fused score is at most cosine + weight: only those close enough in
+        # cosine can overtake, so their readings are compared and no others.
+        for s in range(0, len(self.texts), 8192):
+            sims = qv @ self.vectors[s : s + 8192].T
+            for qi, di in zip(*np.nonzero(sims >= (best - weight)[:, None]), strict=True):
+                term = reading_similarity(queries[qi], [self.readings[s + di]])[0]
+                extra[qi] += sims[qi, di] + weight * term >= best[qi]
+        ranking = retrieval.rank_queries(fused, relevant, extra)
+        return {f"distractors_fused_text_top{k}": ranking.hit_rate(k) for k in (1, 3)}

@@ -1,0 +1,130 @@
+"""``platewatch eval retrieval DIR``: text→image and image→image search on labelled crops.
+
+Scores one model (vector cosine, and cosine fused with its own readings), the OCR baseline
+(model.ocr_baseline) and, for comparison, the seed configuration, on any folder with
+``labels.csv`` (file, plate_text[, split]). Optional distractors pad the gallery with
+crops of other datasets and synthetic plates of other texts. Prints a table (or one JSON
+object) and writes a figure of sample queries and their top-3 crops.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from model import retrieval
+from model.distractors import Distractors
+from model.embed import load_embedder, resolve_model
+from model.gallery import Dataset, ModelRun, embed_gallery, load_dataset
+from model.reading import fused_scores
+from platewatch.errors import PlatewatchError
+
+log = logging.getLogger(__name__)
+
+Image = npt.NDArray[np.uint8]
+DEFAULT_OUT = Path("artifacts")
+
+
+def score_model(run: ModelRun, ds: Dataset, extra: Distractors | None) -> dict[str, Any]:
+    """Vector, fused and reading metrics of one model on one gallery."""
+    queries = retrieval.distinct_texts(ds.texts)
+    relevant = retrieval.text_relevance(queries, ds.texts)
+    qv = run.embedder.embed_texts(queries).vectors
+    cos = qv @ run.vectors.T
+    text = retrieval.rank_queries(cos, relevant)
+    weight = run.embedder.spec.fusion_weight
+    out: dict[str, Any] = {f"text_top{k}": text.hit_rate(k) for k in retrieval.KS}
+    out["_text"] = (queries, text)
+    if run.embedder.spec.has_reading:
+        fused = np.stack([fused_scores(c, q, run.readings, weight)
+                          for c, q in zip(cos, queries, strict=True)])  # fmt: skip
+        f_rank = retrieval.rank_queries(fused, relevant)
+        out |= {f"fused_text_top{k}": f_rank.hit_rate(k) for k in retrieval.KS}
+        out["fusion_weight"] = weight
+        matched = retrieval.text_relevance(run.readings, ds.texts).diagonal()
+        out["read_exact"] = float(np.mean(matched))
+    idx = retrieval.image_queries(ds.texts)
+    if idx:
+        sims = run.vectors[idx] @ run.vectors.T
+        sims[np.arange(len(idx)), idx] = -np.inf
+        img = retrieval.rank_queries(
+            sims, retrieval.text_relevance([ds.texts[i] for i in idx], ds.texts)
+        )
+        out |= {"image_top1": img.hit_rate(1), "image_top3": img.hit_rate(3)}
+    out |= {"image_queries": len(idx), "queries": len(queries), "gallery": len(ds.texts),
+            "crops_per_s": round(run.crops_per_s, 1)}  # fmt: skip
+    if extra is not None:
+        out |= extra.score(run, queries, qv, cos, relevant)
+    return out
+
+
+def score_ocr(ds: Dataset, cache_dir: Path) -> dict[str, Any]:
+    from model import ocr_baseline
+
+    readings = ocr_baseline.read_files(ds.folder, ds.files, cache_dir)
+    texts = [r for r, _ in readings]
+    conf = np.array([c for _, c in readings], np.float32)
+    enc = ocr_baseline.encode_readings(texts)
+    queries = retrieval.distinct_texts(ds.texts)
+    scores = np.stack([ocr_baseline.ocr_scores(q, enc, conf) for q in queries])
+    ranking = retrieval.rank_queries(scores, retrieval.text_relevance(queries, ds.texts))
+    exact = retrieval.text_relevance(texts, ds.texts).diagonal()
+    out = {f"ocr_text_top{k}": ranking.hit_rate(k) for k in retrieval.KS}
+    return out | {"ocr_read_exact": float(np.mean(exact))}
+
+
+def evaluate(args: argparse.Namespace) -> tuple[dict[str, Any], Dataset, ModelRun, list[Image]]:
+    ds = load_dataset(Path(args.dir), args.split, args.limit)
+    images = ds.images()
+    run = embed_gallery(load_embedder(args.model), images)
+    extra = (
+        Distractors.build(ds, run.embedder, args.distractors, args.cache)
+        if args.distractors
+        else None
+    )
+    result = {"dataset": str(ds.folder), "split": args.split, "model": run.embedder.version}
+    result |= score_model(run, ds, extra)
+    if not args.no_ocr:
+        result |= score_ocr(ds, Path(args.cache))
+    if not args.no_seed and args.model != "seed":
+        try:
+            resolve_model("seed")
+        except PlatewatchError:
+            log.info("no shipped seed model to compare with")
+        else:
+            seed = score_model(embed_gallery(load_embedder("seed"), images), ds, None)
+            result |= {f"seed_{k}": v for k, v in seed.items()
+                       if k.startswith(("text_top", "image_top"))}  # fmt: skip
+    return result, ds, run, images
+
+
+def print_table(result: dict[str, Any]) -> None:
+    print(f"{result['dataset']} (split {result['split']}): {result['queries']} text queries, "
+          f"{result['image_queries']} image queries, gallery {result['gallery']}, "
+          f"model {result['model']}, {result['crops_per_s']:.0f} crops/s")  # fmt: skip
+    cols = ("", "fused_", "ocr_", "seed_", "distractors_")
+    print(f"{'metric':<14}{'vector':>9}{'fused':>9}{'OCR':>9}{'seed':>9}{'+distr.':>9}")
+    for m in ("text_top1", "text_top3", "text_top10", "image_top1", "image_top3", "read_exact"):
+        cells = [result.get(p + m) for p in cols]
+        print(f"{m:<14}" + "".join(f"{c:>9.3f}" if c is not None else f"{'-':>9}" for c in cells))
+
+
+def run_cli(args: argparse.Namespace) -> int:
+    result, ds, run, images = evaluate(args)
+    queries, ranking = result.pop("_text")
+    if args.json:
+        print(json.dumps(result, sort_keys=True))
+        return 0
+    print_table(result)
+    from model.retrieval_figure import draw
+
+    path = Path(args.figure) if args.figure else DEFAULT_OUT / f"retrieval_{ds.folder.name}.png"
+    draw(run.embedder, queries, ranking, ds, images, path)
+    print(f"figure: {path}")
+    return 0

@@ -1,0 +1,118 @@
+"""Readings from the CTC head, and the reading term of fused search scores.
+
+The reading head emits, for each of T columns of the plate, scores over the spec's
+alphabet plus a blank (index 0). Greedy decoding keeps each column's best symbol, merges
+repeats and drops blanks. A fused score blends the cosine of the vectors with how close
+the crop's reading is to the query text (1 - edit distance / query length), so a crop
+whose reading matches the query wins a near tie between look-alike plates.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import numpy.typing as npt
+
+from alphabet.text import edit_distance
+
+
+def decode_greedy(
+    logits: npt.NDArray[np.float32], alphabet: str
+) -> tuple[list[str], npt.NDArray[np.float32]]:
+    """logits: (N, T, len(alphabet) + 1), blank at 0.
+
+    Returns N readings and (N,) float32 confidences in [0, 1]: the geometric mean over
+    columns of the chosen symbol's probability.
+    """
+    if logits.ndim != 3 or logits.shape[2] != len(alphabet) + 1:
+        raise ValueError(
+            f"logits must be (N, T, {len(alphabet) + 1}) for this alphabet, got {logits.shape}"
+        )
+    shifted = logits - logits.max(axis=2, keepdims=True)
+    log_probs = shifted - np.log(np.exp(shifted).sum(axis=2, keepdims=True))
+    best = log_probs.argmax(axis=2)
+    confidences = np.exp(log_probs.max(axis=2).mean(axis=1)).astype(np.float32)
+    symbols = np.array(["", *alphabet])
+    readings = []
+    for row in best:
+        keep = np.ones(row.shape, bool)
+        keep[1:] = row[1:] != row[:-1]
+        keep &= row != 0
+        readings.append("".join(symbols[row[keep]]))
+    return readings, confidences
+
+
+def reading_similarity(query: str, readings: Sequence[str]) -> npt.NDArray[np.float32]:
+    """(N,) float32 in [0, 1]: 1 - edit_distance(query, reading) / len(query), floored at 0.
+
+    Look-alikes (O/0, I/1) count as equal and ``?`` on either side matches anything.
+    """
+    n = max(len(query), 1)
+    return np.array(
+        [max(0.0, 1.0 - edit_distance(query, r) / n) if r else 0.0 for r in readings],
+        np.float32,
+    )
+
+
+def fused_scores(
+    cosines: npt.NDArray[np.float32],
+    query: str,
+    readings: Sequence[str],
+    weight: float,
+) -> npt.NDArray[np.float32]:
+    """cosines: (N,) of one query against N crops → (N,) cosine + weight * reading term."""
+    if weight == 0:
+        return cosines
+    return cosines + np.float32(weight) * reading_similarity(query, readings)
+
+
+_PAD = 255
+_WILD = 0
+
+
+def encode_keys(texts: Sequence[str], width: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Plate texts → (N, width) uint8 look-alike key codes (``?`` = 0, padding 255) and
+    (N,) int lengths, for the vectorised matching and distances below."""
+    from alphabet.text import lookalike_key
+
+    width = width or max([len(t) for t in texts] + [1])
+    codes = np.full((len(texts), width), _PAD, np.uint8)
+    lengths = np.zeros(len(texts), np.int64)
+    for i, t in enumerate(texts):
+        key = lookalike_key(t)[:width]
+        codes[i, : len(key)] = [_WILD if c == "?" else ord(c) for c in key]
+        lengths[i] = len(key)
+    return codes, lengths
+
+
+def same_plate_matrix(
+    a: tuple[np.ndarray, np.ndarray], b: tuple[np.ndarray, np.ndarray]
+) -> npt.NDArray[np.bool_]:
+    """(Na, Nb) bool: alphabet.text.same_plate for every pair of two encoded text lists."""
+    ca, la = a
+    cb, lb = b
+    eq = (ca[:, None, :] == cb[None, :, :]) | (ca == _WILD)[:, None, :] | (cb == _WILD)[None, :, :]
+    return eq.all(axis=2) & (la[:, None] == lb[None, :])
+
+
+def edit_distances(query: str, readings: tuple[np.ndarray, np.ndarray]) -> npt.NDArray[np.int64]:
+    """(N,) Levenshtein distances from one text to N encoded readings, as
+    alphabet.text.edit_distance computes them (look-alikes equal, ``?`` matches any),
+    vectorised over the readings."""
+    codes, lengths = readings
+    q, _ = encode_keys([query], codes.shape[1])
+    q = q[0, : len(query)]
+    n, width = codes.shape
+    prev = np.tile(np.arange(width + 1), (n, 1))
+    for i, qc in enumerate(q, 1):
+        same = (codes == qc) | (codes == _WILD) | (qc == _WILD)
+        cur = np.empty_like(prev)
+        cur[:, 0] = i
+        diag = prev[:, :-1] + ~same
+        up = prev[:, 1:] + 1
+        best = np.minimum(diag, up)
+        for j in range(1, width + 1):
+            cur[:, j] = np.minimum(best[:, j - 1], cur[:, j - 1] + 1)
+        prev = cur
+    return prev[np.arange(n), lengths]
