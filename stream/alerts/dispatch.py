@@ -66,6 +66,10 @@ class Dispatcher:
         self._failures: dict[str, int] = defaultdict(int)
         self._resume_at: dict[str, float] = {}
 
+    @property
+    def receivers(self) -> list[str]:
+        return list(self._channels)
+
     def wake(self) -> None:
         """A new alert is in the outbox: deliver now instead of at the next retry."""
         self._wake.set()
