@@ -13,12 +13,12 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi import APIRouter, FastAPI, Response
 from fastapi.responses import JSONResponse
 
 from stream import metrics
 from stream.service import Service
-from stream.sources.whip import WhipError
+from stream.sources.whip_http import whip_router
 
 log = logging.getLogger(__name__)
 
@@ -34,38 +34,6 @@ def _api_routers() -> list[APIRouter]:
             return []
         raise
     return [r for r in getattr(api, "routers", []) if isinstance(r, APIRouter)]
-
-
-def _add_whip(app: FastAPI, service: Service) -> None:
-    @app.post("/whip/{camera}", status_code=201, tags=["webrtc"])
-    async def whip_publish(camera: str, request: Request) -> Response:
-        """Publish a WebRTC camera: the body is the SDP offer, the answer comes back."""
-        kind = request.headers.get("content-type", "").split(";")[0].strip()
-        if kind != "application/sdp":
-            return JSONResponse(
-                {"detail": f"Content-Type must be application/sdp, got {kind or 'none'}"}, 415
-            )
-        offer = (await request.body()).decode("utf-8", "replace")
-        try:
-            session = await service.whip.publish(camera, offer)
-        except WhipError as exc:
-            code = 404 if camera not in service.whip.cameras() else 400
-            return JSONResponse({"detail": str(exc)}, code)
-        return Response(
-            session.pc.localDescription.sdp,
-            status_code=201,
-            media_type="application/sdp",
-            headers={"Location": f"/whip/{camera}/{session.id}"},
-        )
-
-    @app.delete("/whip/{camera}/{session_id}", tags=["webrtc"])
-    async def whip_end(camera: str, session_id: str) -> Response:
-        """End a WHIP session (the publisher hangs up)."""
-        try:
-            await service.whip.end(camera, session_id)
-        except WhipError as exc:
-            return JSONResponse({"detail": str(exc)}, 404)
-        return Response(status_code=200)
 
 
 def create_app(service: Service) -> FastAPI:
@@ -102,7 +70,7 @@ def create_app(service: Service) -> FastAPI:
         body = {"ready": service.started, "cameras": cameras}
         return JSONResponse(body, 200 if service.started else 503)
 
-    _add_whip(app, service)
+    app.include_router(whip_router(service.whip))
     for router in _api_routers():
         app.include_router(router)
     for web in WEB_DIRS:

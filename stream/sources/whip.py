@@ -74,6 +74,8 @@ class WhipHub:
         if camera not in self._allowed:
             allowed = ", ".join(sorted(self._allowed)) or "none configured"
             raise WhipError(f"camera {camera!r} does not take WHIP; WHIP cameras: {allowed}")
+        if "m=video" not in offer_sdp:
+            raise WhipError(f"camera {camera!r}: the SDP offer has no video (no 'm=video' line)")
         pc = RTCPeerConnection()
         session = WhipSession(camera, uuid.uuid4().hex, pc)
 
@@ -85,7 +87,7 @@ class WhipHub:
 
         @pc.on("connectionstatechange")
         async def _on_state() -> None:
-            if pc.connectionState in ("failed", "closed"):
+            if pc.connectionState in ("failed", "closed") and self._sessions.get(camera) is session:
                 await self.end(camera, session.id)
 
         try:
