@@ -72,12 +72,13 @@ def reads_like_plate(reading: _ppocr.Reading, options: PlateOptions) -> bool:
     """True when a reading could be a plate's text.
 
     Plates carry 5-9 characters with at least one digit (the few all-letter vanity plates
-    are lost; brand names, state names and shop signs are not kept). A colon, or digits
-    split like a date (``2014-04-28``, ``28/04/14``), or a run of 8 or more digits is a
-    camera's date/time overlay, not a plate.
+    are lost; brand names, state names and shop signs are not kept). Digits alone split by
+    colons (``06:40:28``) or like a date (``2014-04-28``), or a run of 8 or more digits, are
+    a camera's date/time overlay, not a plate. (A colon between letters and digits is
+    often the crest or sticker between a plate's groups: ``BY:649AG`` stays.)
     """
     text = reading.text
-    if ":" in reading.raw or _DATE.search(reading.raw):
+    if text.isdigit() and (":" in reading.raw or _DATE.search(reading.raw)):
         return False
     if reading.confidence < options.min_read_confidence:
         return False

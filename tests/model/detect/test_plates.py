@@ -28,6 +28,8 @@ from tests.model.detect.scenes import background, frame_of, plate_image
         ("2014-04-28", 0.99, False),  # a date overlay
         ("28/04/14", 0.99, False),
         ("06:40:28", 0.99, False),  # a time overlay
+        ("BY:649AG", 0.95, True),  # the crest between a Slovak plate's groups, read as ':'
+        ("1B2:5790", 0.95, True),  # the same on a Czech plate
         ("1800GOPENSKECOM", 0.99, False),  # too long: a phone number or web address
     ],
 )
