@@ -25,8 +25,9 @@ class PassingPlate:
     """One plate's pass in front of one camera: what becomes a stored sighting.
 
     crop: (h, w, 3) uint8 BGR, the best view. box: (4,) x, y, w, h of that view.
-    vector: (D,) float32 unit embedding of that crop. arrived: time.monotonic() at which
-    the frame of the last detection arrived (for end-to-end latency).
+    vector: (D,) float32 unit embedding of that crop. first_arrived, arrived:
+    time.monotonic() at which the frames of the first and last detection arrived (for
+    end-to-end latency).
     """
 
     camera: str
@@ -39,6 +40,7 @@ class PassingPlate:
     reading_confidence: float
     detection_score: float
     hits: int
+    first_arrived: float
     arrived: float
 
 
@@ -50,6 +52,7 @@ class _Track:
     box: npt.NDArray[np.float32]
     best: tuple[float, npt.NDArray[np.uint8], npt.NDArray[np.float32], npt.NDArray[np.float32]]
     score: float
+    first_arrived: float
     arrived: float
     touched: float
     hits: int = 1
@@ -76,6 +79,7 @@ class _Track:
             reading_confidence=self.confidence.get(reading, 0.0),
             detection_score=self.score,
             hits=self.hits,
+            first_arrived=self.first_arrived,
             arrived=self.arrived,
         )
 
@@ -164,6 +168,7 @@ class Tracker:
             box=box,
             best=(_quality(score, conf, box), crops.images[di], box, emb.vectors[di]),
             score=score,
+            first_arrived=arrived,
             arrived=arrived,
             touched=arrived,
         )

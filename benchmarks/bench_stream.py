@@ -1,0 +1,229 @@
+"""Service benchmark: throughput, cameras held without dropping, latency to searchable.
+
+    .venv/bin/python benchmarks/bench_stream.py                      # the three figures
+    .venv/bin/python benchmarks/bench_stream.py --cameras 4,8,10 --seconds 30
+    .venv/bin/python benchmarks/bench_stream.py --soak 3600 --cameras 8   # hour-long soak
+
+Runs the real service (synthetic 1280x720 road cameras with moving plates, the configured
+detector, the shipped embedder, the embedded SQLite + hnswlib store in a temporary data
+folder), prints its figures and appends them, with the command, machine and date, to the
+"Service" section of docs/benchmarks.md.
+"""
+
+from __future__ import annotations
+
+# aiortc before TensorFlow (TRAPS.md 1).
+import stream.service  # noqa: F401  # isort: skip
+
+import argparse
+import asyncio
+import os
+import platform
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from stream import metrics
+from stream.assemble import build_components
+from stream.config import ServiceConfig, parse_config
+from stream.service import Components, Service
+from stream.tracking import PassingPlate
+
+DOC = Path(__file__).resolve().parents[1] / "docs" / "benchmarks.md"
+
+
+class TimedSink:
+    """The real sink, noting for each stored plate the seconds since its frames arrived."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.store = inner.store
+        self.from_last: list[float] = []
+        self.from_first: list[float] = []
+
+    def add(self, plates: Sequence[PassingPlate]) -> list[Any]:
+        stored = self.inner.add(plates)
+        now = time.monotonic()
+        self.from_last += [now - p.arrived for p in plates]
+        self.from_first += [now - p.first_arrived for p in plates]
+        return list(stored)
+
+    def index_size(self) -> int:
+        return int(self.inner.index_size())
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+def _config(
+    args: argparse.Namespace, names: list[str], fps: float, sample_fps: float
+) -> ServiceConfig:
+    cameras = {
+        name: {
+            "source": {"type": "synthetic", "seed": i, "fps": fps},
+            "sample_fps": sample_fps,
+        }
+        for i, name in enumerate(names)
+    }
+    return parse_config(
+        {
+            "defaults": {"motion": {"enabled": not args.no_motion}},
+            "cameras": cameras,
+            "detector": {"name": args.detector, "options": {"max_side": args.max_side}},
+            "pipeline": {"detect_workers": args.workers},
+        }
+    )
+
+
+def _sum(metric: str, names: list[str]) -> float:
+    return sum(metrics.REGISTRY.get_sample_value(metric, {"camera": n}) or 0.0 for n in names)
+
+
+async def _run(config: ServiceConfig, components: Components, seconds: float) -> dict[str, float]:
+    names = list(config.cameras)
+    service = Service(config, components)
+    await service.start()
+    await asyncio.sleep(3.0)  # warm-up: first connections, first network calls
+    cpu0, t0 = time.process_time(), time.monotonic()
+    keys = {
+        "received": "platewatch_frames_received_total",
+        "processed": "platewatch_frames_processed_total",
+        "dropped": "platewatch_frames_dropped_total",
+    }
+    start = {k: _sum(m, names) for k, m in keys.items()}
+    await asyncio.sleep(seconds)
+    elapsed = time.monotonic() - t0
+    cpu = time.process_time() - cpu0
+    end = {k: _sum(m, names) for k, m in keys.items()}
+    await service.stop()
+    got = {k: end[k] - start[k] for k in keys}
+    return {
+        "cameras": len(names),
+        "seconds": elapsed,
+        "received_fps": got["received"] / elapsed,
+        "processed_fps": got["processed"] / elapsed,
+        "dropped": got["dropped"],
+        "cpu_cores_used": cpu / elapsed,
+    }
+
+
+def _row(r: dict[str, float]) -> str:
+    return (
+        f"| {int(r['cameras'])} | {r['received_fps']:.1f} | {r['processed_fps']:.1f} | "
+        f"{int(r['dropped'])} | {r['cpu_cores_used']:.2f} |"
+    )
+
+
+async def bench(args: argparse.Namespace) -> list[str]:
+    data = Path(tempfile.mkdtemp(prefix="platewatch-bench-"))
+    base = _config(args, ["warm"], 5.0, 5.0)
+    inner = await asyncio.to_thread(build_components, base, data)
+    sink = TimedSink(inner.sink)
+    components = Components(inner.detector, inner.embedder, sink)
+    lines = []
+    cores = os.cpu_count() or 1
+
+    if not args.soak:
+        # 1. Throughput: two cameras offering frames faster than the pipeline takes them.
+        names = [f"tput-{i}" for i in range(2)]
+        r = await _run(_config(args, names, 30.0, 120.0), components, args.seconds)
+        per_core = r["processed_fps"] / cores
+        lines.append(
+            f"- throughput: {r['processed_fps']:.1f} frames/s processed "
+            f"({per_core:.1f} per core on {cores} cores), 1280x720, moving plates, "
+            f"motion gate {'off' if args.no_motion else 'on'}"
+        )
+
+    # 2. Capacity: n cameras at 5 fps; the most that run without a dropped frame.
+    table = [
+        "| cameras (5 fps) | received fps | processed fps | dropped | CPU cores used |",
+        "|---|---|---|---|---|",
+    ]
+    held = 0
+    for n in [int(x) for x in args.cameras.split(",")]:
+        names = [f"cap{n}-{i}" for i in range(n)]
+        seconds = args.soak or args.seconds
+        r = await _run(_config(args, names, 5.0, 5.0), components, seconds)
+        table.append(_row(r))
+        print(table[-1], flush=True)
+        if r["dropped"] == 0 and r["processed_fps"] >= 0.95 * r["received_fps"]:
+            held = max(held, n)
+    lines.append(f"- 5-fps cameras held without dropping: {held} (of {args.cameras})")
+    lines += table
+
+    # 3. Latency from arrival to searchable (stored, indexed) over every stored sighting.
+    if sink.from_last:
+        last = np.percentile(sink.from_last, [50, 95])
+        first = np.percentile(sink.from_first, [50, 95])
+        lines.append(
+            f"- latency to searchable over {len(sink.from_last)} sightings: from the plate's "
+            f"last frame p50 {last[0]:.2f} s, p95 {last[1]:.2f} s (includes the "
+            f"{base.tracking.close_after_s} s a track waits before it closes); "
+            f"from its first frame p50 {first[0]:.2f} s, p95 {first[1]:.2f} s"
+        )
+    components.sink.close()
+    return lines
+
+
+def _cpu_name() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.machine()
+
+
+def append_to_section(doc: Path, section: str, text: str) -> None:
+    """Add ``text`` at the end of ``## section`` in ``doc`` (made when missing)."""
+    doc.parent.mkdir(exist_ok=True)
+    lines = doc.read_text().splitlines() if doc.exists() else ["# Benchmarks"]
+    heading = f"## {section}"
+    if heading not in lines:
+        lines += ["", heading]
+    start = lines.index(heading) + 1
+    end = next((i for i in range(start, len(lines)) if lines[i].startswith("## ")), len(lines))
+    while end > start and not lines[end - 1].strip():
+        end -= 1
+    lines[end:end] = ["", *text.rstrip().splitlines()]
+    doc.write_text("\n".join(lines).rstrip() + "\n")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cameras", default="1,2,4,6,8,10", help="camera counts to try")
+    parser.add_argument("--seconds", type=float, default=20.0, help="measured seconds per run")
+    parser.add_argument("--soak", type=float, default=0.0, help="one long run of this many s")
+    parser.add_argument("--detector", default="ppocr")
+    parser.add_argument("--max-side", type=int, default=640, help="detector input size")
+    parser.add_argument("--workers", type=int, default=2, help="detection threads")
+    parser.add_argument("--no-motion", action="store_true", help="motion gate off")
+    parser.add_argument("--no-write", action="store_true", help="print only")
+    args = parser.parse_args(argv)
+
+    lines = asyncio.run(bench(args))
+    load = os.getloadavg()[0]
+    header = [
+        f"### {datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
+        f"`{' '.join(['python', *sys.argv])}`",
+        f"machine: {platform.node()}, {os.cpu_count()} CPU cores, {_cpu_name()}, "
+        f"load average at end {load:.1f} (the machine is shared)",
+        f"detector {args.detector} max_side {args.max_side}, {args.workers} detection threads",
+        "",
+    ]
+    text = "\n".join(header + lines) + "\n"
+    print(text)
+    if not args.no_write:
+        append_to_section(DOC, "Service", text)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
