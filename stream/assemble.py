@@ -35,7 +35,8 @@ def data_dir(flag: str | Path | None, config: ServiceConfig) -> Path:
     except ModuleNotFoundError:
         # The store package's resolver is the reference; this mirrors it until it lands.
         env = os.environ.get("PLATEWATCH_DATA")
-        base = Path(chosen) if chosen else Path(env) if env else Path.home() / ".platewatch"
+        xdg = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+        base = Path(chosen) if chosen else Path(env) if env else Path(xdg) / "platewatch"
         base.mkdir(parents=True, exist_ok=True)
         return base
     return Path(datadir.resolve_data_dir(chosen))
