@@ -1,0 +1,74 @@
+"""A running platewatch app for the API tests: the real service, real HTTP, real tokens."""
+
+from __future__ import annotations
+
+# aiortc before anything that may load TensorFlow (TRAPS.md 1).
+from stream.service import Components, Service  # isort: skip
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import create_engine
+
+from model.detect import create_detector
+from stream.alerts.tables import create_tables
+from stream.api.token_store import TokenStore
+from stream.app import create_app
+from stream.config import parse_config
+from tests.stream.api.pixels import PixelEmbedder
+from tests.stream.api.receivers import WebhookReceiver
+from tests.stream.api.server import LiveServer
+from tests.stream.api.standin import StandInSink
+
+
+@dataclass
+class Api:
+    """The server plus one token of each role."""
+
+    server: LiveServer
+    service: Service
+    read_token: str
+    admin_token: str
+    webhook: WebhookReceiver
+
+    def client(self, role: str | None) -> Any:
+        token = {"read": self.read_token, "admin": self.admin_token, None: None}[role]
+        return self.server.client(token)
+
+
+@pytest.fixture(scope="session")
+def detector() -> Any:
+    return create_detector("ppocr")
+
+
+@pytest.fixture(scope="module")
+def api(tmp_path_factory: pytest.TempPathFactory, detector: Any) -> Iterator[Api]:
+    folder: Path = tmp_path_factory.mktemp("api")
+    url = f"sqlite:///{folder / 'platewatch.db'}"
+    create_tables(create_engine(url))
+    tokens = TokenStore(create_engine(url))
+    _, read = tokens.create("viewer", "read")
+    _, admin = tokens.create("operator", "admin")
+    webhook = WebhookReceiver()
+    webhook.start()
+    config = parse_config(
+        {
+            "alerts": {
+                "webhooks": [{"name": "hook", "url": webhook.url, "secret": "k"}],
+                "retry": {"initial_s": 0.05, "max_s": 0.5},
+            },
+            "auth": {"max_upload_bytes": 64 * 1024},
+            "watchlist": {"timezone": "UTC", "repeat_after_s": 0},
+        }
+    )
+    service = Service(config, Components(detector, PixelEmbedder(), StandInSink(url)))
+    server = LiveServer(create_app(service))
+    server.start()
+    try:
+        yield Api(server, service, read, admin, webhook)
+    finally:
+        server.stop()
+        webhook.stop()
