@@ -35,6 +35,9 @@ from stream.watchlist import Watchlist
 
 log = logging.getLogger(__name__)
 
+#: Seconds between checks of the watchlist table for changes made elsewhere.
+REFRESH_S = 5.0
+
 
 def _section(service: ServiceLike, name: str, default: Any) -> Any:
     getter = getattr(service.config, "section", None)
@@ -56,7 +59,7 @@ class ApiHub:
     dispatcher: Dispatcher
     alerter: Alerter
     channels: list[Channel]
-    _task: asyncio.Task[None] | None = field(default=None, repr=False)
+    _tasks: list[asyncio.Task[None]] = field(default_factory=list, repr=False)
 
     @classmethod
     def build(cls, service: ServiceLike) -> ApiHub:
@@ -84,10 +87,32 @@ class ApiHub:
     async def _hook(self, sighting: Any) -> None:
         await self.alerter.on_sighting(store_access.facts_of(sighting))
 
+    def refresh(self) -> bool:
+        """Reload the watchlist if its table changed (an entry added by the CLI or by
+        another service process); blocking. True when something changed."""
+        stored = self.entries.all()
+        if stored == self.watchlist.entries():
+            return False
+        self.watchlist.replace(stored)
+        metrics.WATCHLIST_ENTRIES.set(len(self.watchlist))
+        return True
+
+    async def _refresh_loop(self) -> None:
+        while True:
+            await asyncio.sleep(REFRESH_S)
+            try:
+                if await asyncio.to_thread(self.refresh):
+                    log.info("watchlist reloaded: %d entries", len(self.watchlist))
+            except Exception:
+                log.exception("watchlist reload failed; keeping the current one")
+
     async def start(self) -> None:
         await open_channels(self.channels)
         self.service.on_sighting(self._hook)
-        self._task = asyncio.create_task(self.dispatcher.run(), name="alert-delivery")
+        self._tasks = [
+            asyncio.create_task(self.dispatcher.run(), name="alert-delivery"),
+            asyncio.create_task(self._refresh_loop(), name="watchlist-refresh"),
+        ]
         log.info(
             "watchlist of %d entries; alert receivers: %s",
             len(self.watchlist),
@@ -95,8 +120,8 @@ class ApiHub:
         )
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
+        for task in self._tasks:
+            task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+                await task
         await close_channels(self.channels)
