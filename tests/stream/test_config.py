@@ -126,3 +126,18 @@ def test_runtime_camera_takes_the_file_defaults() -> None:
     assert camera.queue_size == 3
     with pytest.raises(ConfigError, match=r"queue_siz: unknown key"):
         config.camera_from({"source": {"type": "whip"}, "queue_siz": 1})
+
+
+def test_the_readme_example_config_is_valid() -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    section = readme.split("### Run the service", 1)[1]
+    block = section.split("```yaml", 1)[1].split("```", 1)[0]
+    config = parse_config(yaml.safe_load(block))
+    assert set(config.cameras) == {"gate", "lobby", "files", "road"}
+
+
+def test_the_demo_config_is_valid() -> None:
+    from stream.cli import DEMO_CONFIG
+
+    config = parse_config(DEMO_CONFIG)
+    assert [c.source.type for c in config.cameras.values()] == ["synthetic"]
