@@ -11,7 +11,9 @@ def _size(value: str) -> tuple[int, int]:
     try:
         w, h = (int(v) for v in value.lower().split("x"))
     except ValueError:
-        raise argparse.ArgumentTypeError(f"size must be WIDTHxHEIGHT, e.g. 512x64, not {value!r}")
+        raise argparse.ArgumentTypeError(
+            f"size must be WIDTHxHEIGHT, e.g. 512x64, not {value!r}"
+        ) from None
     if not (8 <= w <= 4096 and 8 <= h <= 1024):
         raise argparse.ArgumentTypeError("size must be between 8x8 and 4096x1024")
     return w, h

@@ -41,7 +41,10 @@ def load_glyphs(name: str = DEFAULT_SET) -> dict[str, npt.NDArray[np.uint8]]:
     for ch, file in files.items():
         img = cv2.imread(str(folder / file), cv2.IMREAD_GRAYSCALE)
         if img is None or img.shape != (GLYPH_SIZE, GLYPH_SIZE):
-            raise GlyphSetError(f"glyph {folder / file} is missing or not {GLYPH_SIZE}x{GLYPH_SIZE}")
-        img.setflags(write=False)
-        glyphs[ch] = img
+            raise GlyphSetError(
+                f"glyph {folder / file} is missing or not {GLYPH_SIZE}x{GLYPH_SIZE}"
+            )
+        glyph = np.asarray(img, np.uint8)
+        glyph.setflags(write=False)
+        glyphs[ch] = glyph
     return glyphs

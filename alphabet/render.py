@@ -47,8 +47,8 @@ def render(
     strip = glyph_strip(plate_text, glyph_set)
     width, height = size
     interp = cv2.INTER_AREA if strip.shape[1] > width else cv2.INTER_LINEAR
-    resized = cv2.resize(strip, (width, height), interpolation=interp)
+    resized = np.asarray(cv2.resize(strip, (width, height), interpolation=interp), np.uint8)
     if resized.min() == resized.max():
         return resized
     _, binary = cv2.threshold(resized, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
-    return binary
+    return np.asarray(binary, np.uint8)

@@ -28,7 +28,7 @@ from alphabet.formats import (
     layout,
     random_plate_text,
 )
-from alphabet.glyphs import DASH, load_glyphs
+from alphabet.glyphs import DASH, GLYPH_SIZE, load_glyphs
 from alphabet.text import UNKNOWN, WILDCARD, PlateTextError, normalize
 
 Image = npt.NDArray[np.uint8]
@@ -38,8 +38,10 @@ FloatImage = npt.NDArray[np.float32]
 CLEAN_HEIGHT = 64
 #: Plate height range (px) in realistic crops: from far-away cameras to close ones.
 MIN_PLATE_HEIGHT, MAX_PLATE_HEIGHT = 12, 80
-# The ink of a 64x64 glyph spans rows 6..57: the glyph cell is this much taller than a letter.
-_GLYPH_INK_SHARE = 52 / 64
+# Rows of a 64x64 glyph that hold a letter's ink (the same for every character).
+_INK_ROWS = (6, 58)
+# Character pitch (centre to centre) as a share of the character height on real plates.
+_PITCH = 0.74
 # A gap between groups and a dash take these shares of a character cell's width.
 _GAP_WIDTH, _DASH_WIDTH = 0.55, 0.6
 
@@ -51,15 +53,33 @@ def random_text(fmt: str, rng: np.random.Generator) -> str:
     return random_plate_text(fmt, rng)
 
 
+@lru_cache(maxsize=256)
+def _ink_columns(glyph_set: str, ch: str) -> tuple[int, int]:
+    """First and one-past-last column holding ink in a 64x64 glyph."""
+    cols = np.flatnonzero((load_glyphs(glyph_set)[ch] < 128).any(axis=0))
+    if cols.size == 0:
+        return 0, GLYPH_SIZE
+    return int(cols[0]), int(cols[-1]) + 1
+
+
 @lru_cache(maxsize=8192)
-def _glyph_alpha(glyph_set: str, ch: str, width: int, height: int) -> FloatImage:
-    """Ink coverage of one glyph resized to (height, width): float32 0 (paper) .. 1 (ink)."""
-    glyph = load_glyphs(glyph_set)[ch]
-    interp = cv2.INTER_AREA if height < glyph.shape[0] else cv2.INTER_LINEAR
-    small = cv2.resize(glyph, (width, height), interpolation=interp)
-    alpha = (255.0 - small.astype(np.float32)) / 255.0
-    alpha.setflags(write=False)
-    return alpha
+def _glyph_alpha(glyph_set: str, ch: str, ink_h: int, pitch: int) -> FloatImage:
+    """Ink coverage of one character in a fixed-pitch cell: (ink_h, pitch) float32 0..1.
+
+    The glyph keeps its own proportions (a ``1`` stays narrow), is no wider than 92% of
+    the pitch, and sits centred in the cell, as on a plate's monospaced lettering.
+    """
+    x0, x1 = _ink_columns(glyph_set, ch)
+    ink = load_glyphs(glyph_set)[ch][_INK_ROWS[0] : _INK_ROWS[1], x0:x1]
+    natural = (x1 - x0) * ink_h / (_INK_ROWS[1] - _INK_ROWS[0])
+    width = max(min(round(natural), int(pitch * 0.92)), 1)
+    interp = cv2.INTER_AREA if ink_h < ink.shape[0] else cv2.INTER_LINEAR
+    small = cv2.resize(ink, (width, ink_h), interpolation=interp)
+    cell = np.zeros((ink_h, pitch), np.float32)
+    left = (pitch - width) // 2
+    cell[:, left : left + width] = (255.0 - small.astype(np.float32)) / 255.0
+    cell.setflags(write=False)
+    return cell
 
 
 def _check_text(text: str) -> str:
@@ -86,31 +106,42 @@ class _Plate:
 def _plate_layout(
     plate_text: str, plate_format: PlateFormat, size: tuple[int, int], left: int
 ) -> list[tuple[str, int, int, int, int]]:
-    """(char, x, y, w, h) of every glyph cell (characters and dashes) on a plate of ``size``.
+    """(char, x, y, pitch, ink_h) of every character and dash on a plate of ``size`` (w, h).
 
-    Character cells are as wide as the glyphs look natural, no wider than the space allows,
-    and the whole line is centred in the room right of ``left`` (the band).
+    Characters are ``char_height`` of the plate high, spaced at a fixed pitch (narrowed
+    when the text would not fit), and the line is centred right of ``left`` (the band).
     """
     width, height = size
     pattern = layout(plate_text, plate_format)
     units = sum(
         1.0 if c in PATTERN_SLOTS else _GAP_WIDTH if c == " " else _DASH_WIDTH for c in pattern
     )
-    cell_h = max(int(round(height * plate_format.char_height / _GLYPH_INK_SHARE)), 4)
-    room = width - left - max(2, width // 40)
-    cell_w = max(min(room / units, cell_h * 0.95), 2.0)
-    x = left + (room - cell_w * units) / 2 + max(1, width // 80)
-    y = (height - cell_h) // 2 + (int(height * 0.06) if plate_format.top_strip else 0)
+    ink_h = max(round(height * plate_format.char_height), 4)
+    margin = max(2, width // 30)
+    room = width - left - 2 * margin
+    pitch = max(min(room / units, ink_h * _PITCH), 2.0)
+    x = left + margin + (room - pitch * units) / 2
+    y = (height - ink_h) // 2 + (round(height * 0.06) if plate_format.top_strip else 0)
     cells: list[tuple[str, int, int, int, int]] = []
     chars = iter(plate_text)
     for c in pattern:
-        step = cell_w * (1.0 if c in PATTERN_SLOTS else _GAP_WIDTH if c == " " else _DASH_WIDTH)
+        step = pitch * (1.0 if c in PATTERN_SLOTS else _GAP_WIDTH if c == " " else _DASH_WIDTH)
+        cell_w = max(int(x + step) - int(x), 2)
         if c in PATTERN_SLOTS:
-            cells.append((next(chars), int(x), y, max(int(x + step) - int(x), 2), cell_h))
+            cells.append((next(chars), int(x), y, cell_w, ink_h))
         elif c == "-":
-            cells.append((DASH, int(x), y, max(int(x + step) - int(x), 2), cell_h))
+            cells.append((DASH, int(x), y, cell_w, ink_h))
         x += step
     return cells
+
+
+def _stroke(alpha: FloatImage, height: int, thicker: bool) -> FloatImage:
+    """Thicker or thinner strokes of an ink coverage map (h, w) float32 0..1."""
+    if height >= 28:
+        kernel = np.ones((2, 2), np.uint8)
+        out = cv2.dilate(alpha, kernel) if thicker else cv2.erode(alpha, kernel)
+        return np.asarray(out, np.float32)
+    return np.power(alpha, 0.6 if thicker else 1.6, dtype=np.float32)
 
 
 def _draw(
@@ -119,16 +150,16 @@ def _draw(
     """Draw a plate ``height`` px high: colours, border, band, strip and characters."""
     palette: Palette = plate_format.palettes[int(rng.integers(len(plate_format.palettes)))]
     glyph_set = plate_format.glyph_sets[int(rng.integers(len(plate_format.glyph_sets)))]
-    width = max(int(round(height * plate_format.aspect * rng.uniform(0.97, 1.03))), 8)
+    width = max(round(height * plate_format.aspect * rng.uniform(0.97, 1.03)), 8)
     left = 0
     if plate_format.band is not None:
-        left = max(int(round(width * 0.075)), 2)
+        left = max(round(width * 0.075), 2)
 
     alpha = np.zeros((height, width), np.float32)
     cells = _plate_layout(plate_text, plate_format, (width, height), left)
     char_cells: list[tuple[int, int, int, int]] = []
     for ch, x, y, w, h in cells:
-        glyph = _glyph_alpha(glyph_set, "8" if ch == UNKNOWN else ch, w, h)
+        glyph = _glyph_alpha(glyph_set, "8" if ch == UNKNOWN else ch, h, w)
         y0, x0 = max(y, 0), max(x, 0)
         y1, x1 = min(y + h, height), min(x + w, width)
         if y1 > y0 and x1 > x0:
@@ -140,15 +171,20 @@ def _draw(
         if ch != DASH:
             char_cells.append((x, y, w, h))
     # Stroke weight varies with font, wear and the camera's sharpening.
+    # Large plates: a pixel of erosion or dilation; small ones: a gamma on the coverage,
+    # which thins or thickens strokes by a fraction of a pixel.
     weight = rng.random()
-    if height >= 24 and weight < 0.25:
-        alpha = cv2.erode(alpha, np.ones((2, 2), np.uint8))
-    elif height >= 24 and weight > 0.75:
-        alpha = cv2.dilate(alpha, np.ones((2, 2), np.uint8))
+    if weight < 0.25:
+        alpha = _stroke(alpha, height, thicker=False)
+    elif weight > 0.75:
+        alpha = _stroke(alpha, height, thicker=True)
 
     bg = np.array(palette.background, np.float32) * rng.uniform(0.9, 1.05)
     ink = np.array(palette.ink, np.float32)
-    pixels = bg + alpha[:, :, None] * (ink - bg)
+    # pixels = bg + alpha * (ink - bg), per channel, in one call.
+    pixels = np.asarray(
+        cv2.transform(alpha[:, :, None], np.stack([ink - bg, bg], axis=1)), np.float32
+    )
     border = max(1, height // 28)
     cv2.rectangle(pixels, (0, 0), (width - 1, height - 1), palette.border, border)
     if plate_format.band is not None:
@@ -200,64 +236,89 @@ def _background(size: tuple[int, int], rng: np.random.Generator) -> FloatImage:
     if rng.random() < 0.5:  # most cars are grey-ish
         body[:] = body.mean()
     ramp = np.linspace(rng.uniform(0.5, 1.2), rng.uniform(0.5, 1.2), height, dtype=np.float32)
-    return np.ascontiguousarray(
-        np.broadcast_to(body * ramp[:, None, None], (height, width, 3)), dtype=np.float32
+    column = (ramp[:, None] * body)[:, None, :]
+    return np.asarray(
+        cv2.resize(column, (width, height), interpolation=cv2.INTER_NEAREST), np.float32
     )
 
 
-def _light(img: FloatImage, rng: np.random.Generator, d: float) -> FloatImage:
-    """Colour cast, exposure, contrast, shadow ramp and glare; may turn night or IR."""
-    h, w = img.shape[:2]
+# BGR -> grey weights (ITU-R BT.601), as cv2.cvtColor uses them.
+_GREY = np.array([0.114, 0.587, 0.299], np.float32)
+# An infrared frame shown by a colour camera: green, a little blue, less red.
+_IR_TINT = np.array([0.55, 1.0, 0.5], np.float32)
+
+
+def _colour_matrix(
+    img: FloatImage, rng: np.random.Generator, d: float
+) -> tuple[npt.NDArray[np.float32], bool]:
+    """The 3x4 affine colour map of one exposure: day cast, night, or infrared grey.
+
+    Exposure, colour cast, contrast, IR greyscale with its tint and polarity are all
+    affine in the pixel values, so one cv2.transform applies them together. Returns the
+    matrix and whether the exposure is infrared.
+    """
+    infrared = rng.random() < 0.25 * d
     mode = rng.random()
-    if mode < 0.25 * d:  # infrared camera: grey, often green, often light characters
-        gray = cv2.cvtColor(img, cv2.COLOR_BGR2GRAY)
-        if rng.random() < 0.6:
-            gray = 255.0 - gray
-        gray = gray * rng.uniform(0.5, 1.1) + rng.uniform(-20, 30)
-        tint = (
-            np.array([0.55, 1.0, 0.5], np.float32) * rng.uniform(0.85, 1.15, 3).astype(np.float32)
-            if rng.random() < 0.7
-            else np.ones(3, np.float32)
-        )
-        img = gray[:, :, None] * tint
-        if rng.random() < 0.5:  # retro-reflective characters bloom under IR
-            img = img + 0.5 * cv2.GaussianBlur(img, (0, 0), max(h / 12, 0.8))
-    elif mode < 0.4 * d:  # night, white light: dark, low contrast, warm or cold
-        img = img * rng.uniform(0.15, 0.45) * rng.uniform(0.8, 1.2, 3).astype(np.float32)
+    if infrared:  # infrared: grey, often green, often light characters on dark
+        sign = -1.0 if rng.random() < 0.6 else 1.0
+        gain = rng.uniform(0.5, 1.1)
+        tint = _IR_TINT * rng.uniform(0.85, 1.15, 3) if rng.random() < 0.7 else np.ones(3)
+        linear = np.outer(tint, _GREY * sign * gain)
+        offset = tint * ((255.0 if sign < 0 else 0.0) * gain + rng.uniform(-20, 30))
+    elif mode < 0.2 * d:  # night under white light: dark, warm or cold
+        linear = np.diag(rng.uniform(0.25, 0.6) * rng.uniform(0.8, 1.2, 3))
+        offset = np.zeros(3)
     else:
-        cast = rng.uniform(1 - 0.3 * d, 1 + 0.3 * d, 3).astype(np.float32)
-        img = img * cast * rng.uniform(1 - 0.4 * d, 1 + 0.25 * d)
+        gain = rng.uniform(1 - 0.4 * d, 1 + 0.25 * d)
+        linear = np.diag(rng.uniform(1 - 0.3 * d, 1 + 0.3 * d, 3) * gain)
+        offset = np.zeros(3)
+    # Contrast about the mean: out = mean + c * (x - mean).
     contrast = rng.uniform(1 - 0.6 * d, 1.0)
-    mean = float(img.mean())
-    img = mean + (img - mean) * contrast
+    channel_mean = np.array(cv2.mean(img)[:3])
+    mean = float((linear @ channel_mean + offset).mean())
+    matrix = np.hstack([linear * contrast, (offset * contrast + mean * (1 - contrast))[:, None]])
+    return matrix.astype(np.float32), infrared
+
+
+def _light(img: FloatImage, rng: np.random.Generator, d: float) -> FloatImage:
+    """Exposure and colour (see _colour_matrix), IR bloom, shadow ramp and glare."""
+    h, w = img.shape[:2]
+    matrix, infrared = _colour_matrix(img, rng, d)
+    img = np.asarray(cv2.transform(img, matrix), np.float32)
+    if infrared and rng.random() < 0.5:
+        # Retro-reflective plates glow under IR: a soft halo around the bright parts.
+        img += 0.4 * np.asarray(cv2.GaussianBlur(img, (0, 0), max(h / 12, 0.8)), np.float32)
     if rng.random() < 0.4 * d:  # shadow: a linear ramp across the crop
-        angle = rng.uniform(0, 2 * np.pi)
-        xs = np.linspace(-1, 1, w, dtype=np.float32) * np.cos(angle)
-        ys = np.linspace(-1, 1, h, dtype=np.float32) * np.sin(angle)
-        ramp = np.clip(0.5 + (xs[None, :] + ys[:, None]) * rng.uniform(1, 4), 0, 1)
-        img = img * (1 - rng.uniform(0.2, 0.7) * ramp)[:, :, None]
+        corners = rng.uniform(0, 1, size=(2, 2)).astype(np.float32)
+        ramp = cv2.resize(corners, (w, h), interpolation=cv2.INTER_LINEAR)
+        img *= (1 - rng.uniform(0.2, 0.7) * ramp)[:, :, None]
     if rng.random() < 0.25 * d:  # glare: a bright soft spot
         cx, cy = rng.uniform(0, w), rng.uniform(0, h)
         sx = rng.uniform(0.1, 0.5) * w
         gx = np.exp(-(((np.arange(w, dtype=np.float32) - cx) / sx) ** 2))
         gy = np.exp(-(((np.arange(h, dtype=np.float32) - cy) / (sx * 0.6)) ** 2))
-        img = img + rng.uniform(60, 220) * (gy[:, None] * gx[None, :])[:, :, None]
+        img += (rng.uniform(60, 220) * gy[:, None] * gx[None, :])[:, :, None]
     return img
 
 
-def _blur(img: Image, rng: np.random.Generator, d: float) -> Image:
-    """Motion blur (a line kernel) and/or defocus (Gaussian), stronger with difficulty."""
+def _blur(img: FloatImage, rng: np.random.Generator, d: float, plate_h: int) -> FloatImage:
+    """Motion blur (a line kernel) and/or defocus (Gaussian).
+
+    Both scale with the plate's height in pixels (``plate_h``): a blur that leaves an
+    80 px plate readable wipes out a 12 px one, and real crops of both stay readable.
+    """
     if rng.random() < 0.35 * d:
-        k = int(rng.integers(2, 3 + int(5 * d)))
+        k = int(rng.integers(2, 3 + round(d * plate_h / 12)))
         kernel = np.zeros((k, k), np.float32)
         kernel[k // 2, :] = 1.0 / k
         centre = (k / 2 - 0.5, k / 2 - 0.5)
         rot = cv2.getRotationMatrix2D(centre, float(rng.uniform(-30, 30)), 1.0)
-        kernel = cv2.warpAffine(kernel, rot, (k, k))
+        kernel = np.asarray(cv2.warpAffine(kernel, rot, (k, k)), np.float32)
         kernel /= max(float(kernel.sum()), 1e-6)
-        img = cv2.filter2D(img, -1, kernel)
+        img = np.asarray(cv2.filter2D(img, -1, kernel), np.float32)
     if rng.random() < 0.6 * d:
-        img = cv2.GaussianBlur(img, (0, 0), rng.uniform(0.3, 0.5 + 1.2 * d))
+        sigma = rng.uniform(0.3, 0.4 + d * plate_h / 32)
+        img = np.asarray(cv2.GaussianBlur(img, (0, 0), sigma), np.float32)
     return img
 
 
@@ -280,13 +341,58 @@ def _corners(
     pts = pts @ rot.T
     pts += rng.normal(0, 0.015 * d, size=(4, 2)).astype(np.float32) * [pw, ph]
     lo, hi = pts.min(axis=0), pts.max(axis=0)
-    mx = (hi[0] - lo[0]) * rng.uniform(0.01, _lerp(0.04, 0.12, d))
-    my = (hi[1] - lo[1]) * rng.uniform(0.03, _lerp(0.12, 0.35, d))
+    # Detector boxes are tight: a few percent of car body, sometimes a cut-off border.
+    mx = (hi[0] - lo[0]) * rng.uniform(-0.01 * d, _lerp(0.04, 0.08, d))
+    my = (hi[1] - lo[1]) * rng.uniform(-0.03 * d, _lerp(0.12, 0.25, d))
     # A detector's box is not centred on the plate: shift the plate a little.
     shift = rng.uniform(-0.5, 0.5, size=2) * [mx, my] * d
     pts = pts - lo + [mx, my] + shift
     size = (int(np.ceil(hi[0] - lo[0] + 2 * mx)), int(np.ceil(hi[1] - lo[1] + 2 * my)))
     return pts.astype(np.float32), (max(size[0], 8), max(size[1], 8))
+
+
+@lru_cache(maxsize=1)
+def _noise_tile() -> FloatImage:
+    """A fixed field of unit Gaussian noise, (256, 512, 3) float32, cut into windows."""
+    tile = np.random.default_rng(0x5EED).standard_normal((256, 512, 3), np.float32)
+    tile.setflags(write=False)
+    return tile
+
+
+def _noise(shape: tuple[int, ...], rng: np.random.Generator) -> FloatImage:
+    """Unit Gaussian noise of ``shape`` (h, w, 3): a random window of a fixed tile, which
+    costs a slice instead of drawing every pixel; larger shapes are drawn afresh."""
+    tile = _noise_tile()
+    h, w = shape[0], shape[1]
+    if h > tile.shape[0] or w > tile.shape[1]:
+        return rng.standard_normal((h, w, 3), np.float32)
+    y = int(rng.integers(tile.shape[0] - h + 1))
+    x = int(rng.integers(tile.shape[1] - w + 1))
+    flip = rng.random() < 0.5
+    window = tile[y : y + h, x : x + w]
+    return window[:, ::-1] if flip else window
+
+
+def _privacy_masks(
+    img: Image,
+    cells: list[tuple[int, int, int, int]],
+    to_crop: npt.NDArray[np.float64],
+    rng: np.random.Generator,
+) -> None:
+    """Hide characters behind flat grey boxes, in place.
+
+    Published photos (UC3M-LP) hide characters behind upright boxes a little taller than
+    the letters, drawn on the finished image: so they are neither warped nor blurred.
+    cells: (x, y, w, h) of each hidden character on the plate; to_crop: plate -> crop 3x3.
+    """
+    grey = (rng.uniform(90, 200) + rng.uniform(-12, 12, 3)).tolist()
+    for x, y, w, h in cells:
+        pad = 0.08 * h
+        quad = np.array(
+            [[x, y - pad], [x + w, y - pad], [x + w, y + h + pad], [x, y + h + pad]], np.float32
+        )
+        bx, by, bw, bh = cv2.boundingRect(cv2.perspectiveTransform(quad[None], to_crop)[0])
+        cv2.rectangle(img, (bx, by), (bx + bw - 1, by + bh - 1), grey, -1)
 
 
 def _occlude(
@@ -322,56 +428,41 @@ def realistic_crop(text: str, fmt: str, rng: np.random.Generator, difficulty: fl
     # Far plates are common: sample heights log-uniformly at full difficulty.
     lo_h = _lerp(40, MIN_PLATE_HEIGHT, d)
     hi_h = _lerp(64, MAX_PLATE_HEIGHT, d)
-    target_h = int(round(np.exp(rng.uniform(np.log(lo_h), np.log(hi_h)))))
-    draw_h = max(target_h, 32)
-    plate = _draw(plate_text, plate_format, draw_h, rng)
-    ph0, pw0 = plate.pixels.shape[:2]
-    scale = target_h / ph0
-    pts, size = _corners((pw0 * scale, target_h), rng, d)
-    src = np.array([[0, 0], [pw0, 0], [pw0, ph0], [0, ph0]], np.float32)
-    homography = cv2.getPerspectiveTransform(src, pts)
+    target_h = round(float(np.exp(rng.uniform(np.log(lo_h), np.log(hi_h)))))
+    # Drawn at its final size: glyphs shrink by area averaging, as a sensor sees them.
+    plate = _draw(plate_text, plate_format, target_h, rng)
+    ph, pw = plate.pixels.shape[:2]
+    pts, size = _corners((pw, ph), rng, d)
+    src = np.array([[0, 0], [pw, 0], [pw, ph], [0, ph]], np.float32)
+    to_crop = np.asarray(cv2.getPerspectiveTransform(src, pts), np.float64)
     crop = _background(size, rng)
-    src_img = plate.pixels
-    if scale < 0.7:  # shrink with area averaging first so thin strokes do not alias away
-        src_img = cv2.resize(
-            src_img,
-            (max(int(pw0 * scale * 1.4), 4), max(int(ph0 * scale * 1.4), 4)),
-            interpolation=cv2.INTER_AREA,
-        )
-        shrink = np.diag([pw0 / src_img.shape[1], ph0 / src_img.shape[0], 1.0]).astype(np.float64)
-        homography = homography @ shrink
     cv2.warpPerspective(
-        src_img,
-        homography,
+        plate.pixels,
+        to_crop,
         size,
         dst=crop,
         flags=cv2.INTER_LINEAR,
         borderMode=cv2.BORDER_TRANSPARENT,
     )
-    box = cv2.boundingRect(pts)
     if rng.random() < 0.12 * d:
-        _occlude(crop, rng, box)
+        x, y, w, h = cv2.boundingRect(pts)
+        _occlude(crop, rng, (x, y, w, h))
     crop = _light(crop, rng, d)
-    if rng.random() < 0.15 * d:  # light characters on dark: inverted polarity
+    if rng.random() < 0.05 * d:  # light characters on dark: inverted polarity
         crop = 255.0 - crop
-    out = np.clip(crop, 0, 255).astype(np.uint8)
-    out = _blur(out, rng, d)
+    crop = _blur(crop, rng, d, target_h)
     sigma = rng.uniform(0, 12 * d)
     if sigma > 0.5:
-        noise = rng.normal(0, sigma, size=out.shape).astype(np.float32)
-        out = np.clip(out + noise, 0, 255).astype(np.uint8)
+        crop += sigma * _noise(crop.shape, rng)
+    out = np.clip(crop, 0, 255, out=crop).astype(np.uint8)
     masked = [cell for cell, ch in zip(plate.cells, plate_text, strict=True) if ch == UNKNOWN]
     if masked:
-        grey = rng.uniform(90, 200) + rng.uniform(-12, 12, 3)
-        for x, y, w, h in masked:
-            quad = np.array([[x, y], [x + w, y], [x + w, y + h], [x, y + h]], np.float32)
-            warped = cv2.perspectiveTransform(quad[None], cv2.getPerspectiveTransform(src, pts))[0]
-            cv2.fillConvexPoly(out, np.round(warped).astype(np.int32), grey.tolist())
+        _privacy_masks(out, masked, to_crop, rng)
     if rng.random() < 0.8 * max(d, 0.1):
         quality = int(rng.uniform(_lerp(90, 20, d), 95))
         ok, enc = cv2.imencode(".jpg", out, [cv2.IMWRITE_JPEG_QUALITY, quality])
         if ok:
-            out = cv2.imdecode(enc, cv2.IMREAD_COLOR)
+            out = np.asarray(cv2.imdecode(enc, cv2.IMREAD_COLOR), np.uint8)
     return np.ascontiguousarray(out, dtype=np.uint8)
 
 

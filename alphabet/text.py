@@ -74,7 +74,9 @@ def normalize(text: str, *, allow_patterns: bool = False) -> str:
             allowed += ", '?' for one unknown character and '*' for any run"
         elif ch in UNKNOWN + WILDCARD:
             allowed += " ('?' and '*' are allowed in queries, not here)"
-        raise PlateTextError(f"unsupported character {_describe(ch)} in {text!r}; allowed: {allowed}")
+        raise PlateTextError(
+            f"unsupported character {_describe(ch)} in {text!r}; allowed: {allowed}"
+        )
     result = "".join(out)
     if allow_patterns:
         result = re.sub(r"\*+", "*", result)
@@ -102,8 +104,9 @@ def lookalike_key(text: str, groups: tuple[str, ...] = STRICT_LOOKALIKES) -> str
 
 def same_plate(a: str, b: str) -> bool:
     """True when two plate texts name the same plate, up to look-alikes and ``?``."""
-    ka, kb = lookalike_key(normalize(a, allow_patterns=True)), lookalike_key(
-        normalize(b, allow_patterns=True)
+    ka, kb = (
+        lookalike_key(normalize(a, allow_patterns=True)),
+        lookalike_key(normalize(b, allow_patterns=True)),
     )
     if len(ka) != len(kb):
         return False
@@ -146,7 +149,7 @@ def edit_distance(a: str, b: str, groups: tuple[str, ...] = STRICT_LOOKALIKES) -
     for i, ca in enumerate(ka, 1):
         cur = [i]
         for j, cb in enumerate(kb, 1):
-            same = ca == cb or ca == UNKNOWN or cb == UNKNOWN
+            same = ca == cb or UNKNOWN in (ca, cb)
             cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (0 if same else 1)))
         prev = cur
     return prev[-1]
