@@ -12,7 +12,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI
 
-from stream.api import alert_routes, camera_routes, watchlist_routes
+from stream.api import alert_routes, camera_routes, sighting_routes, watchlist_routes
 
 
 @asynccontextmanager
@@ -38,4 +38,12 @@ class _Routers(list[APIRouter]):
         return list(self)
 
 
-routers = _Routers([_lifecycle, camera_routes.router, watchlist_routes.router, alert_routes.router])
+routers = _Routers(
+    [
+        _lifecycle,
+        camera_routes.router,
+        sighting_routes.router,
+        watchlist_routes.router,
+        alert_routes.router,
+    ]
+)

@@ -8,6 +8,7 @@ database (its SQLAlchemy engine).
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -15,6 +16,7 @@ import numpy as np
 import numpy.typing as npt
 from sqlalchemy.engine import Engine
 
+from alphabet.text import WILDCARD, PlateTextError, normalize
 from platewatch.errors import PlatewatchError
 from stream.alerts.alerter import SightingFacts
 from stream.api.schemas import SightingOut
@@ -47,6 +49,11 @@ def _utc(moment: datetime) -> datetime:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
 
 
+def _aware(moment: datetime | None) -> datetime | None:
+    """Query times without a zone are UTC."""
+    return None if moment is None else _utc(moment)
+
+
 def facts_of(sighting: Any) -> SightingFacts:
     """The fields an alert needs, from the store's sighting record."""
     seen_at = _first(sighting, "seen_at", "last_seen", "time", "first_seen")
@@ -74,16 +81,80 @@ def sighting_out(sighting: Any, score: float | None = None) -> SightingOut:
     )
 
 
+@dataclass(frozen=True)
+class SightingFilter:
+    """Which sightings: camera, time window (``until`` exclusive), how many."""
+
+    camera: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    limit: int = 20
+
+
+def _store(hub: Any) -> Any:
+    return hub.service.store
+
+
+def _method(store: Any, name: str) -> Any:
+    found = getattr(store, name, None)
+    if found is None:
+        raise StoreAccessError(f"the store {type(store).__name__} has no {name}()")
+    return found
+
+
 def search_vector(
-    hub: Any, vector: npt.NDArray[np.float32], since: datetime | None, limit: int
+    hub: Any, vector: npt.NDArray[np.float32], which: SightingFilter
 ) -> list[SightingOut]:
-    """Sightings nearest to ``vector`` (cosine, best first) seen after ``since``."""
-    store = hub.service.store
-    search = getattr(store, "search_vector", None)
-    if search is None:
-        raise StoreAccessError("the store offers no vector search")
-    hits = search(vector, k=limit, since=since)
+    """Sightings nearest to ``vector`` (D,) by cosine, best first."""
+    search = _method(_store(hub), "search_vector")
+    hits = search(
+        np.asarray(vector, np.float32),
+        k=which.limit,
+        camera=which.camera,
+        since=_aware(which.since),
+        until=_aware(which.until),
+    )
     return [sighting_out(h.sighting, float(h.score)) for h in hits]
+
+
+def search_text(hub: Any, text: str, which: SightingFilter) -> list[SightingOut]:
+    """Render and embed the typed text (``?`` allowed), then search. PlateTextError for
+    text that cannot be a plate or holds ``*``."""
+    plate_text = normalize(text, allow_patterns=True)
+    if WILDCARD in plate_text:
+        raise PlateTextError(
+            f"{text!r} holds '*', which cannot be drawn for a search; use '?' for each "
+            "unknown character"
+        )
+    vector = hub.service.embedder.embed_texts([plate_text]).vectors[0]
+    return search_vector(hub, vector, which)
+
+
+def search_image(
+    hub: Any, pixels: npt.NDArray[np.uint8], which: SightingFilter
+) -> list[SightingOut]:
+    """pixels: (h, w, 3) BGR uint8 plate photo; embedded like a camera crop."""
+    vector = hub.service.embedder.embed_crops([pixels]).vectors[0]
+    return search_vector(hub, vector, which)
+
+
+def list_sightings(hub: Any, which: SightingFilter) -> list[SightingOut]:
+    recent = _method(_store(hub), "recent")
+    found = recent(
+        camera=which.camera, since=_aware(which.since), until=_aware(which.until), limit=which.limit
+    )
+    return [sighting_out(s) for s in found]
+
+
+def get_sighting(hub: Any, sighting_id: int) -> SightingOut | None:
+    found = _method(_store(hub), "get")(sighting_id)
+    return sighting_out(found) if found is not None else None
+
+
+def image_of(hub: Any, sighting_id: int, kind: str) -> bytes | None:
+    """JPEG bytes of a sighting's ``crop`` or ``frame``; None when not kept."""
+    data = _method(_store(hub), "image")(sighting_id, kind)
+    return bytes(data) if data else None
 
 
 def look_back(hub: Any, entry: WatchlistEntry) -> list[SightingOut]:
@@ -93,9 +164,8 @@ def look_back(hub: Any, entry: WatchlistEntry) -> list[SightingOut]:
         return []
     since = datetime.now(UTC) - timedelta(hours=hours)
     try:
-        found = search_vector(
-            hub, hub.watchlist.vector_of(entry.plate_text), since, hub.watch.lookback_limit
-        )
+        which = SightingFilter(since=since, limit=hub.watch.lookback_limit)
+        found = search_vector(hub, hub.watchlist.vector_of(entry.plate_text), which)
     except StoreAccessError as exc:
         log.warning("look-back for watchlist entry %s skipped: %s", entry.id, exc)
         return []
