@@ -201,3 +201,17 @@ def layout(plate_text: str, plate_format: PlateFormat) -> str:
         if sum(c in PATTERN_SLOTS for c in pattern) == len(plate_text):
             return pattern
     return "N" * len(plate_text)
+
+
+def guess_format(plate_text: str) -> str:
+    """The first format (in FORMATS order) with a pattern whose letters and digits fit
+    ``plate_text`` slot by slot; ``"eu"`` when none does. Used to draw a given text."""
+    for name, plate_format in FORMATS.items():
+        for pattern in plate_format.patterns:
+            slots = [c for c in pattern if c in PATTERN_SLOTS]
+            if len(slots) == len(plate_text) and all(
+                ch == "?" or (s == "L") == (ch in LETTERS)
+                for s, ch in zip(slots, plate_text, strict=True)
+            ):
+                return name
+    return "eu"

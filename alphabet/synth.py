@@ -209,15 +209,21 @@ def _draw(
     return _Plate(pixels, char_cells)
 
 
-def draw_plate(text: str, fmt: str, rng: np.random.Generator) -> Image:
-    """The clean frontal plate of ``text`` in format ``fmt``: (64, w, 3) BGR uint8.
+def draw_plate(
+    text: str, fmt: str, rng: np.random.Generator, *, height: int = CLEAN_HEIGHT
+) -> Image:
+    """The clean frontal plate of ``text`` in format ``fmt``: (height, w, 3) BGR uint8,
+    w = height x the format's aspect ratio (64 x 297 for a Ukrainian plate).
 
     ``?`` characters are drawn as uniform grey blocks (privacy masks). Palette, glyph set
     and stroke weight come from ``rng``. Raises PlateTextError for text that cannot be a
-    plate or holds ``*``, PlateFormatError for an unknown format.
+    plate or holds ``*``, PlateFormatError for an unknown format, ValueError for a height
+    below 8 px.
     """
     plate_text = _check_text(text)
-    plate = _draw(plate_text, get_format(fmt), CLEAN_HEIGHT, rng)
+    if height < 8:
+        raise ValueError(f"plate height must be at least 8 px, got {height}")
+    plate = _draw(plate_text, get_format(fmt), height, rng)
     pixels = plate.pixels
     for (x, y, w, h), ch in zip(plate.cells, plate_text, strict=True):
         if ch == UNKNOWN:
