@@ -2,33 +2,15 @@
 
 from __future__ import annotations
 
-import importlib
-import os
-from pathlib import Path
-
-from sqlalchemy import create_engine
 from sqlalchemy.engine import Engine
 
+from store.datadir import resolve_data_dir
+from store.db import make_engine
 from stream.alerts.tables import create_tables
 
-#: The SQLite file of the embedded store inside a data folder.
-DB_FILE = "platewatch.db"
 
-
-def data_folder(flag: str | None) -> Path:
-    """--data, else $PLATEWATCH_DATA, else the store's default (store.datadir)."""
-    try:
-        datadir = importlib.import_module("store.datadir")
-    except ModuleNotFoundError:
-        env = os.environ.get("PLATEWATCH_DATA")
-        folder = Path(flag or env or Path.home() / ".platewatch")
-        folder.mkdir(parents=True, exist_ok=True)
-        return folder
-    return Path(datadir.resolve_data_dir(flag))
-
-
-def database_url(data: str | None, config: str | None, db: str | None) -> str:
-    """--db, else the config file's store.url, else the data folder's SQLite file."""
+def database_target(data: str | None, config: str | None, db: str | None) -> str:
+    """--db, else the config file's store.url, else the data folder (its SQLite file)."""
     if db:
         return db
     if config:
@@ -38,11 +20,11 @@ def database_url(data: str | None, config: str | None, db: str | None) -> str:
         if loaded.store.url:
             return loaded.store.url
         data = data or (str(loaded.store.data_dir) if loaded.store.data_dir else None)
-    return f"sqlite:///{data_folder(data) / DB_FILE}"
+    return str(resolve_data_dir(data))
 
 
 def open_engine(data: str | None, config: str | None = None, db: str | None = None) -> Engine:
-    """An engine with the API's tables present."""
-    engine = create_engine(database_url(data, config, db))
+    """An engine on the store's database, migrated to the newest schema."""
+    engine = make_engine(database_target(data, config, db))
     create_tables(engine)
     return engine
