@@ -1,0 +1,199 @@
+"""Searches over stored sightings: by vector, by plate text, by example image.
+
+The vector part runs on the hnswlib index and over-fetches to honour filters; a filter
+that leaves few rows (one camera, a short time span) switches to an exact scan of those
+rows, which is both faster and exact there.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from sqlalchemy import func, select
+
+from alphabet.text import WILDCARD, edit_distance, matches, normalize
+from model.protocols import Embedder
+from store.store import S, Store, _filtered, sighting_of
+from store.types import Match, Sighting, StoreError
+
+#: Filters leaving at most this many rows are searched exactly instead of through the index.
+EXACT_SCAN_LIMIT = 20_000
+_MAX_K = 1000
+
+
+@dataclass(frozen=True)
+class SearchFilters:
+    """Which sightings a search may return, and which page of them."""
+
+    camera: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    min_score: float | None = None
+    offset: int = 0
+
+    @property
+    def narrows(self) -> bool:
+        return bool(self.camera or self.since or self.until)
+
+
+def _check(k: int, filters: SearchFilters) -> None:
+    if not 1 <= k <= _MAX_K:
+        raise StoreError(f"k must be between 1 and {_MAX_K}, got {k}")
+    if filters.offset < 0:
+        raise StoreError("offset must not be negative")
+
+
+def _exact(
+    store: Store, vector: npt.NDArray[np.float32], need: int, f: SearchFilters
+) -> list[tuple[Sighting, float]]:
+    query = _filtered(select(S), f.camera, f.since, f.until).where(
+        S.c.model_version == store.model_version
+    )
+    with store.engine.connect() as conn:
+        rows = list(conn.execute(query))
+    if not rows:
+        return []
+    sightings = [sighting_of(r) for r in rows]
+    scores = np.stack([s.vector for s in sightings]) @ vector
+    order = np.argsort(-scores)[:need]
+    return [(sightings[i], float(scores[i])) for i in order]
+
+
+def _approximate(
+    store: Store, vector: npt.NDArray[np.float32], need: int, f: SearchFilters
+) -> list[tuple[Sighting, float]]:
+    fetch = need if not f.narrows else need * 4
+    while True:
+        ids, scores = store.index.search(vector, fetch)
+        found = store.get_sightings(ids.tolist())
+        out = []
+        for i, score in zip(ids.tolist(), scores.tolist(), strict=True):
+            s = found.get(i)
+            if s is None or (f.camera and s.camera != f.camera):
+                continue
+            if (f.since and s.last_seen < f.since) or (f.until and s.first_seen > f.until):
+                continue
+            out.append((s, float(score)))
+        if len(out) >= need or fetch >= len(store.index):
+            return out[:need]
+        fetch = min(fetch * 4, len(store.index))
+
+
+def _rows_in_filter(store: Store, f: SearchFilters) -> int:
+    query = _filtered(select(func.count()).select_from(S), f.camera, f.since, f.until)
+    with store.engine.connect() as conn:
+        return int(conn.execute(query).scalar_one())
+
+
+def search_vector(
+    store: Store, vector: npt.NDArray[np.float32], k: int = 10, filters: SearchFilters | None = None
+) -> list[Match]:
+    """Sightings nearest to a (D,) unit vector by cosine, best first."""
+    f = filters or SearchFilters()
+    _check(k, f)
+    v = np.asarray(vector, np.float32).reshape(-1)
+    if v.shape != (store.dim,):
+        raise StoreError(f"query vector must have {store.dim} values, got {v.size}")
+    v = v / max(float(np.linalg.norm(v)), 1e-12)
+    need = f.offset + k
+    if f.narrows and _rows_in_filter(store, f) <= EXACT_SCAN_LIMIT:
+        hits = _exact(store, v, need, f)
+    else:
+        hits = _approximate(store, v, need, f)
+    matches_ = [Match(s, score, score) for s, score in hits[f.offset :]]
+    if f.min_score is not None:
+        matches_ = [m for m in matches_ if m.score >= f.min_score]
+    return matches_
+
+
+def reading_similarity(query: str, reading: str) -> float:
+    """1 - edit distance / length, in [0, 1]; look-alikes equal, ``?`` matches anything."""
+    if not reading:
+        return 0.0
+    longest = max(len(query), len(reading))
+    return max(0.0, 1.0 - edit_distance(query, reading) / longest)
+
+
+def _blend(match: Match, query: str, weight: float) -> Match:
+    r = reading_similarity(query, match.sighting.reading)
+    return Match(
+        match.sighting, (1 - weight) * match.vector_score + weight * r, match.vector_score, r
+    )
+
+
+def search_text(
+    store: Store,
+    text: str,
+    embedder: Embedder,
+    k: int = 10,
+    filters: SearchFilters | None = None,
+    blend_reading: float = 0.0,
+) -> list[Match]:
+    """Sightings of a plate text, best first.
+
+    The text is rendered and embedded by the same network as the crops. ``?`` stands for
+    one hidden character and is rendered as such. ``*`` (a run of unknown length) cannot be
+    drawn, so such patterns are matched against the stored readings and ranked by the
+    vector of the pattern's fixed part. With ``blend_reading`` in (0, 1], the score mixes
+    in how close each sighting's reading is to the query.
+    """
+    f = filters or SearchFilters()
+    _check(k, f)
+    if not 0.0 <= blend_reading <= 1.0:
+        raise StoreError("blend_reading must be between 0 and 1")
+    query = normalize(text, allow_patterns=True)
+    if WILDCARD in query:
+        return _search_wildcard(store, query, embedder, k, f)
+    vector = embedder.embed_texts([query]).vectors[0]
+    if blend_reading == 0.0:
+        return search_vector(store, vector, k, f)
+    # Re-rank a wider pool by the blended score.
+    pool = search_vector(
+        store,
+        vector,
+        min(_MAX_K, max(4 * (k + f.offset), 50)),
+        SearchFilters(f.camera, f.since, f.until),
+    )
+    ranked = sorted((_blend(m, query, blend_reading) for m in pool), key=lambda m: -m.score)
+    ranked = ranked[f.offset : f.offset + k]
+    if f.min_score is not None:
+        ranked = [m for m in ranked if m.score >= f.min_score]
+    return ranked
+
+
+def _search_wildcard(
+    store: Store, pattern: str, embedder: Embedder, k: int, f: SearchFilters
+) -> list[Match]:
+    fixed = pattern.replace(WILDCARD, "")
+    vector = embedder.embed_texts([fixed]).vectors[0] if fixed.strip("?") else None
+    query: Any = _filtered(select(S), f.camera, f.since, f.until)
+    found: list[Match] = []
+    with store.engine.connect() as conn:
+        for part in conn.execute(query.execution_options(yield_per=5000)).partitions(5000):
+            for row in part:
+                if not row._mapping["reading"] or not matches(pattern, row._mapping["reading"]):
+                    continue
+                s = sighting_of(row)
+                score = float(s.vector @ vector) if vector is not None else 1.0
+                found.append(Match(s, score, score, 1.0))
+    found.sort(key=lambda m: -m.score)
+    found = found[f.offset : f.offset + k]
+    if f.min_score is not None:
+        found = [m for m in found if m.score >= f.min_score]
+    return found
+
+
+def search_image(
+    store: Store,
+    image: npt.NDArray[np.uint8],
+    embedder: Embedder,
+    k: int = 10,
+    filters: SearchFilters | None = None,
+) -> list[Match]:
+    """Sightings that look like an example plate image (a crop, BGR or grey uint8)."""
+    vector = embedder.embed_crops([image]).vectors[0]
+    return search_vector(store, vector, k, filters)

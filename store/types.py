@@ -1,0 +1,91 @@
+"""What goes into the store and what comes out of it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import numpy as np
+import numpy.typing as npt
+
+from platewatch.errors import PlatewatchError
+
+
+class StoreError(PlatewatchError, ValueError):
+    """A request the store cannot honour (bad input, unknown id); the message says why."""
+
+
+class SightingNotFound(StoreError, LookupError):
+    """No sighting has that id."""
+
+
+@dataclass(frozen=True)
+class NewSighting:
+    """A pass of one plate in front of one camera, to be stored.
+
+    embedding: (D,) float32 unit vector of the best crop.
+    box: x, y, w, h of the best crop in its frame (pixels).
+    crop: (h, w, 3) uint8 BGR best crop, written as a JPEG into the data folder.
+    frame: optional (H, W, 3) uint8 BGR frame the crop came from (kept as a thumbnail).
+    """
+
+    camera: str
+    first_seen: datetime
+    embedding: npt.NDArray[np.float32]
+    model_version: str
+    last_seen: datetime | None = None
+    frame_count: int = 1
+    box: tuple[float, float, float, float] = (0.0, 0.0, 0.0, 0.0)
+    crop: npt.NDArray[np.uint8] | None = None
+    frame: npt.NDArray[np.uint8] | None = None
+    reading: str = ""
+    reading_confidence: float = 0.0
+    detector_score: float = 0.0
+
+
+@dataclass(frozen=True)
+class Sighting:
+    """A stored sighting. Paths are relative to the data folder (None if not kept)."""
+
+    id: int
+    camera: str
+    first_seen: datetime
+    last_seen: datetime
+    frame_count: int
+    box: tuple[float, float, float, float]
+    crop_path: str | None
+    frame_path: str | None
+    reading: str
+    reading_confidence: float
+    detector_score: float
+    model_version: str
+    vector: npt.NDArray[np.float32] = field(repr=False)
+
+    @property
+    def seen_at(self) -> datetime:
+        return self.last_seen
+
+
+@dataclass(frozen=True)
+class Match:
+    """A sighting found by a search: score in [-1, 1], best first.
+
+    score blends vector_score (cosine) with reading_score (similarity of the stored reading
+    to the query text, in [0, 1]) when the search asked for it; otherwise score ==
+    vector_score.
+    """
+
+    sighting: Sighting
+    score: float
+    vector_score: float
+    reading_score: float | None = None
+
+
+@dataclass(frozen=True)
+class Camera:
+    id: str
+    url: str | None
+    kind: str | None
+    enabled: bool
+    retention_days: float | None
+    created_at: datetime
