@@ -13,7 +13,7 @@ from stream.alerts.outbox import AlertFilter
 from stream.api.auth import Caller, admin_role, read_access
 from stream.api.deps import hub_of
 from stream.api.routing import ApiRoute
-from stream.api.schemas import AlertDetail, AlertOut, DeliveryOut
+from stream.api.schemas import AlertDetail, AlertOut, DeliveryOut, QueryId, RowId
 
 router = APIRouter(prefix="/api/alerts", tags=["alerts"], route_class=ApiRoute)
 
@@ -24,7 +24,7 @@ async def list_alerts(
     since: datetime | None = None,
     until: datetime | None = None,
     camera: Annotated[str | None, Query(max_length=128)] = None,
-    entry_id: int | None = None,
+    entry_id: QueryId = None,
     unacknowledged: bool = False,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0, le=10**9)] = 0,
@@ -49,7 +49,7 @@ async def alert_stream(request: Request) -> StreamingResponse:
 
 
 @router.get("/{alert_id}", dependencies=[read_access])
-async def get_alert(request: Request, alert_id: int) -> AlertDetail:
+async def get_alert(request: Request, alert_id: RowId) -> AlertDetail:
     hub = hub_of(request)
     alert = await asyncio.to_thread(hub.outbox.get, alert_id)
     if alert is None:
@@ -62,7 +62,7 @@ async def get_alert(request: Request, alert_id: int) -> AlertDetail:
 
 @router.post("/{alert_id}/ack")
 async def acknowledge(
-    request: Request, alert_id: int, caller: Annotated[Caller, Depends(admin_role)]
+    request: Request, alert_id: RowId, caller: Annotated[Caller, Depends(admin_role)]
 ) -> AlertOut:
     """Mark an alert as seen by a person (the first acknowledgement is kept)."""
     alert = await asyncio.to_thread(hub_of(request).outbox.acknowledge, alert_id, caller.name)

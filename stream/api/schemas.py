@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
+from fastapi import Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from stream.alerts.types import Alert
 from stream.watchlist import WatchlistEntry
+
+#: Row ids: positive and within a 64-bit SQL integer.
+RowId = Annotated[int, Path(ge=1, le=2**63 - 1, description="id")]
+QueryId = Annotated[int | None, Query(ge=1, le=2**63 - 1)]
 
 
 class _In(BaseModel):

@@ -17,7 +17,7 @@ from stream.api import store_access
 from stream.api.auth import read_access
 from stream.api.deps import hub_of
 from stream.api.routing import ApiRoute
-from stream.api.schemas import SightingOut
+from stream.api.schemas import RowId, SightingOut
 from stream.api.store_access import SightingFilter
 
 router = APIRouter(prefix="/api/sightings", tags=["sightings"], route_class=ApiRoute)
@@ -106,7 +106,7 @@ async def list_sightings(
 
 
 @router.get("/{sighting_id}", dependencies=[read_access])
-async def get_sighting(request: Request, sighting_id: int) -> SightingOut:
+async def get_sighting(request: Request, sighting_id: RowId) -> SightingOut:
     found = await asyncio.to_thread(store_access.get_sighting, hub_of(request), sighting_id)
     if found is None:
         raise HTTPException(404, f"no sighting {sighting_id}")
@@ -123,7 +123,7 @@ async def _image(request: Request, sighting_id: int, which: str) -> Response:
 @router.get(
     "/{sighting_id}/crop.jpg", dependencies=[read_access], response_class=Response, responses=JPEG
 )
-async def crop_image(request: Request, sighting_id: int) -> Response:
+async def crop_image(request: Request, sighting_id: RowId) -> Response:
     """The plate crop the sighting's vector was made from."""
     return await _image(request, sighting_id, "crop")
 
@@ -131,6 +131,6 @@ async def crop_image(request: Request, sighting_id: int) -> Response:
 @router.get(
     "/{sighting_id}/frame.jpg", dependencies=[read_access], response_class=Response, responses=JPEG
 )
-async def frame_image(request: Request, sighting_id: int) -> Response:
+async def frame_image(request: Request, sighting_id: RowId) -> Response:
     """The whole camera frame the crop was cut from (where the store keeps frames)."""
     return await _image(request, sighting_id, "frame")

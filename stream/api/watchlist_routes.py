@@ -12,7 +12,7 @@ from stream.api import store_access
 from stream.api.auth import admin_access, read_access
 from stream.api.deps import hub_of
 from stream.api.routing import ApiRoute
-from stream.api.schemas import EntryCreated, EntryIn, EntryOut
+from stream.api.schemas import EntryCreated, EntryIn, EntryOut, RowId
 
 router = APIRouter(prefix="/api/watchlist", tags=["watchlist"], route_class=ApiRoute)
 
@@ -44,7 +44,7 @@ async def add_entry(request: Request, body: EntryIn) -> EntryCreated:
 
 
 @router.get("/{entry_id}", dependencies=[read_access])
-async def get_entry(request: Request, entry_id: int) -> EntryOut:
+async def get_entry(request: Request, entry_id: RowId) -> EntryOut:
     entry = await asyncio.to_thread(hub_of(request).entries.get, entry_id)
     if entry is None:
         raise _missing(entry_id)
@@ -52,7 +52,7 @@ async def get_entry(request: Request, entry_id: int) -> EntryOut:
 
 
 @router.put("/{entry_id}", dependencies=[admin_access])
-async def replace_entry(request: Request, entry_id: int, body: EntryIn) -> EntryOut:
+async def replace_entry(request: Request, entry_id: RowId, body: EntryIn) -> EntryOut:
     hub = hub_of(request)
     entry = await asyncio.to_thread(hub.entries.replace, entry_id, _draft(hub, body))
     if entry is None:
@@ -62,7 +62,7 @@ async def replace_entry(request: Request, entry_id: int, body: EntryIn) -> Entry
 
 
 @router.delete("/{entry_id}", status_code=204, dependencies=[admin_access])
-async def delete_entry(request: Request, entry_id: int) -> Response:
+async def delete_entry(request: Request, entry_id: RowId) -> Response:
     hub = hub_of(request)
     if not await asyncio.to_thread(hub.entries.remove, entry_id):
         raise _missing(entry_id)
