@@ -24,7 +24,8 @@ from stream.config import TrackingConfig
 class PassingPlate:
     """One plate's pass in front of one camera: what becomes a stored sighting.
 
-    crop: (h, w, 3) uint8 BGR, the best view. box: (4,) x, y, w, h of that view.
+    crop: (h, w, 3) uint8 BGR, the best view; frame: the (H, W, 3) frame it was cut from.
+    box: (4,) x, y, w, h of that view.
     vector: (D,) float32 unit embedding of that crop. first_arrived, arrived:
     time.monotonic() at which the frames of the first and last detection arrived (for
     end-to-end latency).
@@ -34,6 +35,7 @@ class PassingPlate:
     first_seen: datetime
     last_seen: datetime
     crop: npt.NDArray[np.uint8]
+    frame: npt.NDArray[np.uint8]
     box: npt.NDArray[np.float32]
     vector: npt.NDArray[np.float32]
     reading: str
@@ -44,13 +46,24 @@ class PassingPlate:
     arrived: float
 
 
+@dataclass(frozen=True)
+class _View:
+    """The best view of a track so far."""
+
+    quality: float
+    crop: npt.NDArray[np.uint8]
+    frame: npt.NDArray[np.uint8]
+    box: npt.NDArray[np.float32]
+    vector: npt.NDArray[np.float32]
+
+
 @dataclass
 class _Track:
     camera: str
     first_seen: datetime
     last_seen: datetime
     box: npt.NDArray[np.float32]
-    best: tuple[float, npt.NDArray[np.uint8], npt.NDArray[np.float32], npt.NDArray[np.float32]]
+    best: _View
     score: float
     first_arrived: float
     arrived: float
@@ -67,14 +80,15 @@ class _Track:
 
     def close(self) -> PassingPlate:
         reading = max(self.votes, key=self.votes.__getitem__) if self.votes else ""
-        _, crop, box, vector = self.best
+        best = self.best
         return PassingPlate(
             camera=self.camera,
             first_seen=self.first_seen,
             last_seen=self.last_seen,
-            crop=crop,
-            box=box,
-            vector=vector,
+            crop=best.crop,
+            frame=best.frame,
+            box=best.box,
+            vector=best.vector,
             reading=reading,
             reading_confidence=self.confidence.get(reading, 0.0),
             detection_score=self.score,
@@ -126,7 +140,7 @@ class Tracker:
                 overlap = iou(track.box, box)
                 if overlap < cfg.min_iou and centre_shift(track.box, box) > cfg.max_centre_shift:
                     continue
-                cosine = float(np.dot(track.best[3], embeddings.vectors[di]))
+                cosine = float(np.dot(track.best.vector, embeddings.vectors[di]))
                 if cosine >= cfg.min_cosine:
                     pairs.append((cosine + overlap, ti, di))
         return sorted(pairs, reverse=True)
@@ -166,7 +180,9 @@ class Tracker:
             first_seen=frame.time,
             last_seen=frame.time,
             box=box,
-            best=(_quality(score, conf, box), crops.images[di], box, emb.vectors[di]),
+            best=_View(
+                _quality(score, conf, box), crops.images[di], frame.pixels, box, emb.vectors[di]
+            ),
             score=score,
             first_arrived=arrived,
             arrived=arrived,
@@ -187,8 +203,8 @@ class Tracker:
         box, score = crops.boxes[di], float(crops.scores[di])
         conf = float(emb.confidences[di])
         quality = _quality(score, conf, box)
-        if quality > track.best[0]:
-            track.best = (quality, crops.images[di], box, emb.vectors[di])
+        if quality > track.best.quality:
+            track.best = _View(quality, crops.images[di], frame.pixels, box, emb.vectors[di])
             track.score = score
         track.box = box
         track.last_seen = frame.time
