@@ -134,6 +134,7 @@ class VectorIndex:
                 log.info("saved index is for another model; rebuilding from SQL")
                 return None
             out = cls(dim, settings, capacity=16)
+            out._index = hnswlib.Index(space="ip", dim=dim)
             out._index.load_index(str(index_path), max_elements=0)
             out._index.set_ef(out.settings.ef)
             out._ids = {int(i) for i in out._index.get_ids_list()}
