@@ -112,7 +112,7 @@ def test_render_command_in_process(tmp_path: Path, capsys: pytest.CaptureFixture
     assert main(["render", "AA5149EK", "-o", str(out)]) == 0
     assert "512x64" in capsys.readouterr().out
     image = cv2.imread(str(out), cv2.IMREAD_UNCHANGED)
-    assert image.shape == (64, 512)
+    assert image is not None and image.shape == (64, 512)
     assert set(np.unique(image)) == {0, 255}
     _check_cells(image, "AA5149EK")
 
