@@ -200,9 +200,9 @@ def _paste(img: Image, car: _Car, x: int, y: int) -> tuple[float, float, float, 
     ch, cw = car.mask.shape
     x0, y0, x1, y1 = max(x, 0), max(y, 0), min(x + cw, width), min(y + ch, height)
     if x1 > x0 and y1 > y0:
-        mask = car.mask[y0 - y : y1 - y, x0 - x : x1 - x]
-        region = img[y0:y1, x0:x1]
-        region[mask] = car.pixels[y0 - y : y1 - y, x0 - x : x1 - x][mask]
+        mask = car.mask[y0 - y : y1 - y, x0 - x : x1 - x, None]
+        sprite = car.pixels[y0 - y : y1 - y, x0 - x : x1 - x]
+        np.copyto(img[y0:y1, x0:x1], sprite, where=mask)
     px, py, pw, ph = car.plate
     bx, by = x + px, y + py
     if bx < 0 or by < 0 or bx + pw > width or by + ph > height:
@@ -250,8 +250,9 @@ def synth_scene(
             boxes.append(box)
             texts.append(text)
             formats.append(fmt)
-    noise = rng.normal(0, 3, img.shape)
-    img = np.clip(img + noise, 0, 255).astype(np.uint8)
+    # Sensor noise, one value per pixel for all channels (cheap at full-HD).
+    noise = rng.integers(-4, 5, size=img.shape[:2], dtype=np.int16)[:, :, None]
+    img = np.clip(img.astype(np.int16) + noise, 0, 255).astype(np.uint8)
     return Scene(img, _boxes(boxes), texts, formats)
 
 
