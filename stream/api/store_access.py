@@ -10,14 +10,17 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 from sqlalchemy.engine import Engine
 
-from alphabet.text import WILDCARD, PlateTextError, normalize
 from platewatch.errors import PlatewatchError
+from store import search
+from store.search import SearchFilters
+from store.types import StoreError
 from stream.alerts.alerter import SightingFacts
 from stream.api.schemas import SightingOut
 from stream.watchlist import WatchlistEntry
@@ -95,78 +98,88 @@ def _store(hub: Any) -> Any:
     return hub.service.store
 
 
-def _method(store: Any, name: str) -> Any:
-    found = getattr(store, name, None)
-    if found is None:
-        raise StoreAccessError(f"the store {type(store).__name__} has no {name}()")
-    return found
+def _filters(which: SightingFilter) -> Any:
+    return SearchFilters(camera=which.camera, since=_aware(which.since), until=_aware(which.until))
+
+
+def _out(matches: list[Any]) -> list[SightingOut]:
+    return [sighting_out(m.sighting, float(m.score)) for m in matches]
 
 
 def search_vector(
     hub: Any, vector: npt.NDArray[np.float32], which: SightingFilter
 ) -> list[SightingOut]:
     """Sightings nearest to ``vector`` (D,) by cosine, best first."""
-    search = _method(_store(hub), "search_vector")
-    hits = search(
-        np.asarray(vector, np.float32),
-        k=which.limit,
-        camera=which.camera,
-        since=_aware(which.since),
-        until=_aware(which.until),
-    )
-    return [sighting_out(h.sighting, float(h.score)) for h in hits]
+    return _out(search.search_vector(_store(hub), vector, which.limit, _filters(which)))
 
 
 def search_text(hub: Any, text: str, which: SightingFilter) -> list[SightingOut]:
-    """Render and embed the typed text (``?`` allowed), then search. PlateTextError for
-    text that cannot be a plate or holds ``*``."""
-    plate_text = normalize(text, allow_patterns=True)
-    if WILDCARD in plate_text:
-        raise PlateTextError(
-            f"{text!r} holds '*', which cannot be drawn for a search; use '?' for each "
-            "unknown character"
-        )
-    vector = hub.service.embedder.embed_texts([plate_text]).vectors[0]
-    return search_vector(hub, vector, which)
+    """Sightings of a typed plate text (rendered and embedded; ``*`` patterns are matched
+    on the readings). PlateTextError for text that cannot be a plate."""
+    embedder = hub.service.embedder
+    found = search.search_text(_store(hub), text, embedder, which.limit, _filters(which))
+    return _out(found)
 
 
 def search_image(
     hub: Any, pixels: npt.NDArray[np.uint8], which: SightingFilter
 ) -> list[SightingOut]:
     """pixels: (h, w, 3) BGR uint8 plate photo; embedded like a camera crop."""
-    vector = hub.service.embedder.embed_crops([pixels]).vectors[0]
-    return search_vector(hub, vector, which)
+    embedder = hub.service.embedder
+    found = search.search_image(_store(hub), pixels, embedder, which.limit, _filters(which))
+    return _out(found)
 
 
 def list_sightings(hub: Any, which: SightingFilter) -> list[SightingOut]:
-    recent = _method(_store(hub), "recent")
-    found = recent(
-        camera=which.camera, since=_aware(which.since), until=_aware(which.until), limit=which.limit
+    """Newest first."""
+    found = _store(hub).list_sightings(
+        camera=which.camera,
+        since=_aware(which.since),
+        until=_aware(which.until),
+        limit=which.limit,
     )
     return [sighting_out(s) for s in found]
 
 
+def _sighting(hub: Any, sighting_id: int) -> Any:
+    try:
+        return _store(hub).get_sighting(sighting_id)
+    except LookupError:  # store.types.SightingNotFound
+        return None
+
+
 def get_sighting(hub: Any, sighting_id: int) -> SightingOut | None:
-    found = _method(_store(hub), "get")(sighting_id)
+    found = _sighting(hub, sighting_id)
     return sighting_out(found) if found is not None else None
 
 
 def image_of(hub: Any, sighting_id: int, kind: str) -> bytes | None:
     """JPEG bytes of a sighting's ``crop`` or ``frame``; None when not kept."""
-    data = _method(_store(hub), "image")(sighting_id, kind)
-    return bytes(data) if data else None
+    found = _sighting(hub, sighting_id)
+    rel = getattr(found, f"{kind}_path", None) if found is not None else None
+    if not rel:
+        return None
+    path = Path(_store(hub).data_dir) / rel
+    try:
+        return path.read_bytes()
+    except OSError:  # pruned by retention, or the folder was moved
+        log.warning("image %s of sighting %s is missing", path, sighting_id)
+        return None
 
 
 def look_back(hub: Any, entry: WatchlistEntry) -> list[SightingOut]:
-    """Sightings of the configured look-back window that the new entry already matches."""
+    """Sightings of the configured look-back window that the new entry already matches:
+    by cosine over its threshold, or (``*`` entries) by reading."""
     hours = hub.watch.lookback_hours
-    if hours <= 0 or entry.by_reading:
+    if hours <= 0:
         return []
     since = datetime.now(UTC) - timedelta(hours=hours)
+    which = SightingFilter(since=since, limit=hub.watch.lookback_limit)
     try:
-        which = SightingFilter(since=since, limit=hub.watch.lookback_limit)
+        if entry.by_reading:
+            return search_text(hub, entry.plate_text, which)
         found = search_vector(hub, hub.watchlist.vector_of(entry.plate_text), which)
-    except StoreAccessError as exc:
+    except StoreError as exc:
         log.warning("look-back for watchlist entry %s skipped: %s", entry.id, exc)
         return []
     return [s for s in found if s.score is not None and s.score >= entry.threshold]

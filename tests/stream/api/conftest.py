@@ -11,17 +11,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine
-
 from model.detect import create_detector
-from stream.alerts.tables import create_tables
 from stream.api.token_store import TokenStore
 from stream.app import create_app
-from stream.config import parse_config
+from stream.config import StoreConfig, parse_config
+from stream.storesink import open_sink
 from tests.stream.api.pixels import PixelEmbedder
 from tests.stream.api.receivers import WebhookReceiver
 from tests.stream.api.server import LiveServer
-from tests.stream.api.standin import StandInSink
 
 
 @dataclass
@@ -47,9 +44,9 @@ def detector() -> Any:
 @pytest.fixture(scope="module")
 def api(tmp_path_factory: pytest.TempPathFactory, detector: Any) -> Iterator[Api]:
     folder: Path = tmp_path_factory.mktemp("api")
-    url = f"sqlite:///{folder / 'platewatch.db'}"
-    create_tables(create_engine(url))
-    tokens = TokenStore(create_engine(url))
+    embedder = PixelEmbedder()
+    sink = open_sink(StoreConfig(), folder, embedder)  # the real store: SQLite + hnswlib
+    tokens = TokenStore(sink.store.engine)
     _, read = tokens.create("viewer", "read")
     _, admin = tokens.create("operator", "admin")
     webhook = WebhookReceiver()
@@ -64,7 +61,7 @@ def api(tmp_path_factory: pytest.TempPathFactory, detector: Any) -> Iterator[Api
             "watchlist": {"timezone": "UTC", "repeat_after_s": 0},
         }
     )
-    service = Service(config, Components(detector, PixelEmbedder(), StandInSink(url)))
+    service = Service(config, Components(detector, embedder, sink))
     server = LiveServer(create_app(service))
     server.start()
     try:
@@ -72,3 +69,4 @@ def api(tmp_path_factory: pytest.TempPathFactory, detector: Any) -> Iterator[Api
     finally:
         server.stop()
         webhook.stop()
+        sink.close()

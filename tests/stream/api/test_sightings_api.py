@@ -31,6 +31,7 @@ def stored(api: Api) -> dict[str, int]:
             first_seen=BASE + timedelta(minutes=i),
             last_seen=BASE + timedelta(minutes=i),
             crop=plate_image(text),
+            frame=cv2.copyMakeBorder(plate_image(text), 40, 40, 40, 40, cv2.BORDER_CONSTANT),
             box=np.array([0, 0, 256, 32], np.float32),
             vector=pixel_vector(plate_image(text)),
             reading=text,
@@ -63,7 +64,7 @@ def test_search_by_text_ranks_the_plate_first(api: Api, stored: dict[str, int], 
     [
         ({"camera": "yard"}, ["KA0001AA"]),
         ({"since": (BASE + timedelta(minutes=1)).isoformat()}, ["XY9876ZT", "KA0001AA"]),
-        ({"until": "2026-11-20T12:01:00"}, ["AB1234CD"]),  # naive: read as UTC
+        ({"until": "2026-11-20T12:00:30"}, ["AB1234CD"]),  # naive: read as UTC
         ({"camera": "nowhere"}, []),
     ],
 )
@@ -104,7 +105,7 @@ def test_bad_uploads(api: Api, what: str, kwargs, status: int, word: str):
 
 @pytest.mark.parametrize(
     ("text", "word"),
-    [("AB#12", "unsupported character"), ("AB*", "'*'"), ("", "at least 1")],
+    [("AB#12", "unsupported character"), ("", "at least 1"), ("A" * 13, "at most")],
 )
 def test_bad_search_text(api: Api, text: str, word: str):
     with api.client("read") as client:
@@ -113,15 +114,23 @@ def test_bad_search_text(api: Api, text: str, word: str):
     assert word in answer.text
 
 
+def test_star_pattern_searches_readings(api: Api, stored: dict[str, int]):
+    with api.client("read") as client:
+        found = client.get("/api/sightings/search", params={"text": "*98*"}).json()
+    assert [h["id"] for h in found] == [stored["XY9876ZT"]]
+
+
 def test_one_sighting_and_its_images(api: Api, stored: dict[str, int]):
     sid = stored["AB1234CD"]
     with api.client("read") as client:
         one = client.get(f"/api/sightings/{sid}")
         crop = client.get(f"/api/sightings/{sid}/crop.jpg")
+        frame = client.get(f"/api/sightings/{sid}/frame.jpg")
         missing = client.get("/api/sightings/999999")
         no_crop = client.get("/api/sightings/999999/crop.jpg")
     assert one.status_code == 200 and one.json()["reading"] == "AB1234CD"
-    assert crop.headers["content-type"] == "image/jpeg"
-    decoded = cv2.imdecode(np.frombuffer(crop.content, np.uint8), cv2.IMREAD_COLOR)
-    assert decoded is not None and decoded.shape[:2] == (32, 256)
+    for answer, min_side in ((crop, 32), (frame, 112)):
+        assert answer.headers["content-type"] == "image/jpeg"
+        decoded = cv2.imdecode(np.frombuffer(answer.content, np.uint8), cv2.IMREAD_COLOR)
+        assert decoded is not None and min(decoded.shape[:2]) >= min_side * 0.5
     assert (missing.status_code, no_crop.status_code) == (404, 404)
