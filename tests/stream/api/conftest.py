@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from model.detect import create_detector
 from stream.api.token_store import TokenStore
 from stream.app import create_app
