@@ -60,6 +60,8 @@ def migrate(engine: Engine) -> None:
     """Bring the schema to the newest migration (idempotent)."""
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
+    # Alembic announces every step at INFO; a service opening its store need not.
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     try:
         with engine.begin() as conn:
             cfg.attributes["connection"] = conn

@@ -54,6 +54,7 @@ sightings = Table(
     Column("box_h", Float, nullable=False, default=0.0),
     Column("crop_path", Text, nullable=True),  # relative to the data folder
     Column("frame_path", Text, nullable=True),
+    Column("source_file", Text, nullable=True),  # the file a sighting was indexed from
     Column("reading", String(32), nullable=False, default=""),
     Column("reading_confidence", Float, nullable=False, default=0.0),
     Column("detector_score", Float, nullable=False, default=0.0),

@@ -60,6 +60,7 @@ def sighting_of(row: Row[Any]) -> Sighting:
         detector_score=float(m["detector_score"]),
         model_version=m["model_version"],
         vector=_from_bytes(m["embedding"]),
+        source_file=m["source_file"],
     )
 
 
@@ -164,6 +165,7 @@ class Store:
                     "box_h": float(s.box[3]),
                     "crop_path": None,
                     "frame_path": None,
+                    "source_file": s.source_file,
                     "reading": s.reading[:32],
                     "reading_confidence": float(s.reading_confidence),
                     "detector_score": float(s.detector_score),
@@ -385,6 +387,7 @@ def sighting_of_dict(sighting_id: int, row: dict[str, Any]) -> Sighting:
         detector_score=row["detector_score"],
         model_version=row["model_version"],
         vector=_from_bytes(row["embedding"]),
+        source_file=row["source_file"],
     )
 
 

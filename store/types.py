@@ -41,6 +41,7 @@ class NewSighting:
     reading: str = ""
     reading_confidence: float = 0.0
     detector_score: float = 0.0
+    source_file: str | None = None
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,7 @@ class Sighting:
     detector_score: float
     model_version: str
     vector: npt.NDArray[np.float32] = field(repr=False)
+    source_file: str | None = None
 
     @property
     def seen_at(self) -> datetime:

@@ -43,6 +43,7 @@ def upgrade() -> None:
         sa.Column("box_h", sa.Float, nullable=False),
         sa.Column("crop_path", sa.Text, nullable=True),
         sa.Column("frame_path", sa.Text, nullable=True),
+        sa.Column("source_file", sa.Text, nullable=True),
         sa.Column("reading", sa.String(32), nullable=False),
         sa.Column("reading_confidence", sa.Float, nullable=False),
         sa.Column("detector_score", sa.Float, nullable=False),
