@@ -251,7 +251,7 @@ def _background(size: tuple[int, int], rng: np.random.Generator) -> FloatImage:
 # BGR -> grey weights (ITU-R BT.601), as cv2.cvtColor uses them.
 _GREY = np.array([0.114, 0.587, 0.299], np.float32)
 # An infrared frame shown by a colour camera: green, a little blue, less red.
-_IR_TINT = np.array([0.55, 1.0, 0.5], np.float32)
+_IR_TINT = np.array([0.45, 1.0, 0.35], np.float32)
 
 
 def _colour_matrix(
@@ -263,7 +263,7 @@ def _colour_matrix(
     affine in the pixel values, so one cv2.transform applies them together. Returns the
     matrix and whether the exposure is infrared.
     """
-    infrared = rng.random() < 0.25 * d
+    infrared = rng.random() < 0.35 * d
     mode = rng.random()
     if infrared:  # infrared: grey, often green, often light characters on dark
         sign = -1.0 if rng.random() < 0.6 else 1.0
@@ -279,7 +279,7 @@ def _colour_matrix(
         linear = np.diag(rng.uniform(1 - 0.3 * d, 1 + 0.3 * d, 3) * gain)
         offset = np.zeros(3)
     # Contrast about the mean: out = mean + c * (x - mean).
-    contrast = rng.uniform(1 - 0.6 * d, 1.0)
+    contrast = rng.uniform(_lerp(0.9, 0.3, d), _lerp(1.0, 0.85, d))
     channel_mean = np.array(cv2.mean(img)[:3])
     mean = float((linear @ channel_mean + offset).mean())
     matrix = np.hstack([linear * contrast, (offset * contrast + mean * (1 - contrast))[:, None]])
@@ -308,13 +308,16 @@ def _light(img: FloatImage, rng: np.random.Generator, d: float) -> FloatImage:
 
 
 def _blur(img: FloatImage, rng: np.random.Generator, d: float, plate_h: int) -> FloatImage:
-    """Motion blur (a line kernel) and/or defocus (Gaussian).
+    """Motion blur, defocus and lost resolution, sharing one budget.
 
-    Both scale with the plate's height in pixels (``plate_h``): a blur that leaves an
-    80 px plate readable wipes out a 12 px one, and real crops of both stay readable.
+    The budget is a Gaussian sigma proportional to the plate's height in pixels
+    (``plate_h``): a blur that leaves an 80 px plate readable wipes out a 12 px one. The
+    three effects split it, so stacked together they stay within what real crops show.
     """
+    budget = 0.4 + d * plate_h / 20
     if rng.random() < 0.35 * d:
-        k = int(rng.integers(2, 3 + round(d * plate_h / 12)))
+        k = int(rng.integers(2, 3 + round(budget)))
+        budget -= k / 3
         kernel = np.zeros((k, k), np.float32)
         kernel[k // 2, :] = 1.0 / k
         centre = (k / 2 - 0.5, k / 2 - 0.5)
@@ -322,9 +325,17 @@ def _blur(img: FloatImage, rng: np.random.Generator, d: float, plate_h: int) -> 
         kernel = np.asarray(cv2.warpAffine(kernel, rot, (k, k)), np.float32)
         kernel /= max(float(kernel.sum()), 1e-6)
         img = np.asarray(cv2.filter2D(img, -1, kernel), np.float32)
-    if rng.random() < 0.6 * d:
-        sigma = rng.uniform(0.3, 0.4 + d * plate_h / 32)
+    if budget > 0.3 and rng.random() < 0.2 + 0.7 * d:
+        sigma = rng.uniform(0.3, budget)
+        budget -= sigma
         img = np.asarray(cv2.GaussianBlur(img, (0, 0), sigma), np.float32)
+    if budget > 0.6 and rng.random() < 0.5 * d:
+        # Seen at lower resolution, then enlarged (digital zoom, a detector's upscaled crop).
+        h, w = img.shape[:2]
+        factor = rng.uniform(1.2, 1.0 + budget)
+        size = (max(round(w / factor), 4), max(round(h / factor), 4))
+        small = cv2.resize(img, size, interpolation=cv2.INTER_AREA)
+        img = np.asarray(cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR), np.float32)
     return img
 
 
