@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import importlib
 import logging
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
@@ -56,7 +57,10 @@ class DataConfig:
     """formats: plate formats to draw; difficulty: 0 (clean) .. 1 (very degraded);
     mask_prob: share of crops with characters hidden (``?``); hard_negatives: share of
     each batch made of near-duplicates; real: folders with labels.csv to mix in, each
-    ``{"dir": ..., "split": ...}``; real_fraction: share of each batch taken from them."""
+    ``{"dir": ..., "split": ...}``; real_fraction: share of each batch taken from them;
+    invert_prob: share of synthetic crops with inverted polarity (IR cameras, dark plates);
+    own_degrade: share drawn by :func:`degrade` even when alphabet.synth is present (a
+    second glyph set and a different degradation keep the model from fitting one drawer)."""
 
     formats: tuple[str, ...] = ("ua", "eu", "br", "es", "us")
     difficulty: float = 1.0
@@ -64,6 +68,8 @@ class DataConfig:
     hard_negatives: float = 0.25
     real: tuple[dict[str, str], ...] = field(default_factory=tuple)
     real_fraction: float = 0.0
+    invert_prob: float = 0.2
+    own_degrade: float = 0.15
 
 
 def _synth() -> ModuleType | None:
@@ -175,7 +181,7 @@ class RealCrops:
         self.images: list[Image] = []
         self.texts: list[str] = []
         for src in sources:
-            folder = Path(src["dir"]).expanduser()
+            folder = Path(os.path.expandvars(src["dir"])).expanduser()
             labels = folder / "labels.csv"
             if not labels.exists():
                 raise DataError(f"real training data {folder} has no labels.csv")
@@ -210,10 +216,13 @@ class PairSource:
         return random_text(fmt, rng), fmt
 
     def _crop(self, text: str, fmt: str, rng: np.random.Generator) -> Image:
-        synth, difficulty = self.synth, self.config.difficulty * rng.uniform(0.3, 1.0)
-        if synth is not None and hasattr(synth, "realistic_crop") and UNKNOWN not in text:
-            return np.asarray(synth.realistic_crop(text, fmt, rng, difficulty), np.uint8)
-        return degrade(text, rng, difficulty)
+        cfg, synth = self.config, self.synth
+        difficulty = cfg.difficulty * rng.uniform(0.3, 1.0)
+        if synth is not None and rng.random() >= cfg.own_degrade:
+            crop = np.asarray(synth.realistic_crop(text, fmt, rng, difficulty), np.uint8)
+        else:
+            crop = degrade(text, rng, difficulty)
+        return 255 - crop if rng.random() < cfg.invert_prob else crop
 
     def batch(self, n: int, seed: int) -> tuple[list[Image], list[str]]:
         """n crops (BGR uint8, sizes vary) and their n plate texts, all distinct plates."""
@@ -222,6 +231,8 @@ class PairSource:
         crops: list[Image] = []
         texts: list[str] = []
         keys: set[str] = set()
+
+        drawn: list[tuple[str, str]] = []  # (text, format) of synthetic plates, for negatives
 
         def add(crop: Image, text: str) -> None:
             key = lookalike_key(text)
@@ -235,12 +246,13 @@ class PairSource:
             for i in picks:
                 add(augment_real(self.real.images[int(i)], rng), self.real.texts[int(i)])
         while len(texts) < n:
-            if texts and rng.random() < cfg.hard_negatives:
-                base = texts[int(rng.integers(len(texts)))]
-                text, fmt = near_duplicate(base, rng), cfg.formats[0]
+            if drawn and rng.random() < cfg.hard_negatives:
+                base, fmt = drawn[int(rng.integers(len(drawn)))]
+                text = near_duplicate(base, rng)
             else:
                 text, fmt = self._text(rng)
             if rng.random() < cfg.mask_prob:
                 text = mask_text(text, rng)
+            drawn.append((text, fmt))
             add(self._crop(text, fmt, rng), text)
         return crops, texts

@@ -25,7 +25,7 @@ from model.data import DataConfig, PairSource
 from model.embed import TFEmbedder
 from model.gallery import Dataset, ModelRun
 from model.preprocess import read_image
-from model.reading import encode_keys, reading_similarity, same_plate_matrix
+from model.reading import edit_distances, encode_keys, reading_similarity, same_plate_matrix
 from platewatch.errors import PlatewatchError
 
 log = logging.getLogger(__name__)
@@ -138,12 +138,17 @@ class Distractors:
                           for i, q in enumerate(queries)])  # fmt: skip
         best = np.where(relevant, fused, -np.inf).max(axis=1)
         extra = np.zeros(len(queries), np.int64)
+        codes, lengths = encode_keys(self.readings)
         # A distractor's fused score is at most cosine + weight: only those close enough in
-        # cosine can overtake, so their readings are compared and no others.
+        # cosine can overtake, so only their readings are compared.
         for s in range(0, len(self.texts), 8192):
             sims = qv @ self.vectors[s : s + 8192].T
-            for qi, di in zip(*np.nonzero(sims >= (best - weight)[:, None]), strict=True):
-                term = reading_similarity(queries[qi], [self.readings[s + di]])[0]
-                extra[qi] += sims[qi, di] + weight * term >= best[qi]
+            close = sims >= (best - weight)[:, None]
+            for qi in np.flatnonzero(close.any(axis=1)):
+                idx = np.flatnonzero(close[qi])
+                dist = edit_distances(queries[qi], (codes[s + idx], lengths[s + idx]))
+                term = np.maximum(0.0, 1.0 - dist / max(len(queries[qi]), 1))
+                term[lengths[s + idx] == 0] = 0.0
+                extra[qi] += int((sims[qi, idx] + weight * term >= best[qi]).sum())
         ranking = retrieval.rank_queries(fused, relevant, extra)
         return {f"distractors_fused_text_top{k}": ranking.hit_rate(k) for k in (1, 3)}

@@ -13,6 +13,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
+
 from model._tf import keras
 from model.spec import ModelSpec, SpecError
 
@@ -75,8 +77,13 @@ def seed_autoencoder(spec: ModelSpec) -> Any:
     for i, f in enumerate(filters):
         x = layers.Conv2D(f, 3, padding="same", activation="relu", name=f"enc{i}")(x)
         x = layers.MaxPooling2D(2, name=f"enc{i}_pool")(x)
-    code = x
-    embedding = layers.UnitNormalization(axis=-1, name="embedding")(layers.Flatten()(code))
+    code_size = int(np.prod(x.shape[1:]))
+    if code_size != spec.embedding_dim:
+        raise SpecError(
+            f"seed_autoencoder's code has {code_size} values for this input size and filters; "
+            f"set embedding_dim to {code_size}"
+        )
+    embedding = layers.UnitNormalization(axis=-1, name="embedding")(layers.Flatten()(x))
     for i, f in enumerate(reversed(filters)):
         x = layers.Conv2D(f, 3, padding="same", activation="relu", name=f"dec{i}")(x)
         x = layers.UpSampling2D(2, name=f"dec{i}_up")(x)

@@ -101,7 +101,7 @@ def edit_distances(query: str, readings: tuple[np.ndarray, np.ndarray]) -> npt.N
     alphabet.text.edit_distance computes them (look-alikes equal, ``?`` matches any),
     vectorised over the readings."""
     codes, lengths = readings
-    q, _ = encode_keys([query], codes.shape[1])
+    q, _ = encode_keys([query])
     q = q[0, : len(query)]
     n, width = codes.shape
     prev = np.tile(np.arange(width + 1), (n, 1))

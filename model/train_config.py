@@ -52,6 +52,8 @@ class DataSection(_Strict):
     real_fraction: float = Field(
         default=0.0, ge=0, lt=1, title="share of each batch from real crops"
     )
+    invert_prob: float = Field(default=0.2, ge=0, le=1, title="share of inverted synthetic crops")
+    own_degrade: float = Field(default=0.15, ge=0, le=1, title="share drawn by model.data.degrade")
 
 
 class TrainSection(_Strict):
@@ -87,6 +89,7 @@ class TrainConfig(_Strict):
         return DataConfig(
             formats=tuple(d.formats), difficulty=d.difficulty, mask_prob=d.mask_prob,
             hard_negatives=d.hard_negatives, real=tuple(d.real), real_fraction=d.real_fraction,
+            invert_prob=d.invert_prob, own_degrade=d.own_degrade,
         )  # fmt: skip
 
 

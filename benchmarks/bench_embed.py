@@ -1,0 +1,96 @@
+"""Embedding speed: crops/s batched and single-crop latency, for each shipped model.
+
+    .venv/bin/python benchmarks/bench_embed.py [--models default seed] [--seconds 5]
+
+Crops are synthetic (alphabet.synth, else model.data.degrade), 80-200 px wide, BGR; the
+time covers preprocessing and the network, as a camera pipeline would pay it. Figures are
+printed and appended to docs/benchmarks.md under "Embedding".
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from model.data import DataConfig, PairSource  # noqa: E402
+from model.embed import load_embedder  # noqa: E402
+
+
+def timed(fn: object, seconds: float) -> tuple[float, int]:
+    """Mean seconds per call of fn over about `seconds`, and the number of calls."""
+    calls, start = 0, time.perf_counter()
+    while True:
+        fn()  # type: ignore[operator]
+        calls += 1
+        elapsed = time.perf_counter() - start
+        if elapsed >= seconds:
+            return elapsed / calls, calls
+
+
+def bench(model: str, crops: list[np.ndarray], batch: int, seconds: float) -> dict[str, float]:
+    emb = load_embedder(model)
+    emb.embed_crops(crops[:batch])
+    emb.embed_crops(crops[:1])
+    per_batch, _ = timed(lambda: emb.embed_crops(crops[:batch]), seconds)
+    single, _ = timed(lambda: emb.embed_crops(crops[:1]), seconds)
+    lat = []
+    for c in crops[:200]:
+        t = time.perf_counter()
+        emb.embed_crops([c])
+        lat.append(time.perf_counter() - t)
+    return {
+        "crops_per_s": batch / per_batch,
+        "single_ms_mean": 1000 * single,
+        "single_ms_p95": 1000 * float(np.percentile(lat, 95)),
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--models", nargs="+", default=["default", "seed"])
+    parser.add_argument("--batch", type=int, default=1024)
+    parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--out", default=str(REPO / "docs" / "benchmarks.md"))
+    args = parser.parse_args()
+    crops, _ = PairSource(DataConfig()).batch(args.batch, seed=123)
+    load = os.getloadavg()[0]
+    machine = f"{platform.machine()}, {os.cpu_count()} CPUs, load {load:.1f} at start"
+    lines = []
+    for model in args.models:
+        r = bench(model, crops, args.batch, args.seconds)
+        version = load_embedder(model).version
+        line = (f"| {version} | {r['crops_per_s']:.0f} | {r['single_ms_mean']:.2f} | "
+                f"{r['single_ms_p95']:.2f} |")  # fmt: skip
+        print(line)
+        lines.append(line)
+    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    command = "python benchmarks/bench_embed.py " + " ".join(sys.argv[1:])
+    out = Path(args.out)
+    text = out.read_text() if out.exists() else "# Benchmarks\n"
+    if "\n## Embedding\n" not in text:
+        text += "\n## Embedding\n"
+    block = (f"\n`{command.strip()}` — {machine}, {stamp}, batch {args.batch}\n\n"
+             "| model | crops/s batched | single crop ms (mean) | single crop ms (p95) |\n"
+             "|---|---|---|---|\n" + "\n".join(lines) + "\n")  # fmt: skip
+    head, sep, tail = text.partition("\n## Embedding\n")
+    nxt = tail.find("\n## ")
+    section = tail if nxt < 0 else tail[:nxt]
+    rest = "" if nxt < 0 else tail[nxt:]
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(head + sep + section.rstrip("\n") + "\n" + block + rest)
+    print(f"appended to {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
