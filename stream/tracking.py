@@ -9,6 +9,7 @@ new tracks. A track unseen for ``close_after_frames`` processed frames, or for
 from __future__ import annotations
 
 import math
+import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -98,6 +99,39 @@ class _Track:
         )
 
 
+@dataclass(frozen=True)
+class _Seen:
+    """Detection ``i`` of a frame, with its embedding."""
+
+    crops: PlateCrops
+    embeddings: Embeddings
+    i: int
+
+    @property
+    def box(self) -> npt.NDArray[np.float32]:
+        return self.crops.boxes[self.i]
+
+    @property
+    def score(self) -> float:
+        return float(self.crops.scores[self.i])
+
+    @property
+    def image(self) -> npt.NDArray[np.uint8]:
+        return self.crops.images[self.i]
+
+    @property
+    def vector(self) -> npt.NDArray[np.float32]:
+        return self.embeddings.vectors[self.i]
+
+    @property
+    def reading(self) -> str:
+        return self.embeddings.readings[self.i]
+
+    @property
+    def confidence(self) -> float:
+        return float(self.embeddings.confidences[self.i])
+
+
 def iou(a: npt.NDArray[np.float32], b: npt.NDArray[np.float32]) -> float:
     """Intersection over union of two x, y, w, h boxes (0 when either has no area)."""
     ix = max(0.0, min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0]))
@@ -146,14 +180,23 @@ class Tracker:
         return sorted(pairs, reverse=True)
 
     def update(
-        self, frame: Frame, crops: PlateCrops, embeddings: Embeddings, arrived: float
+        self,
+        frame: Frame,
+        crops: PlateCrops,
+        embeddings: Embeddings,
+        arrived: float,
+        now: float | None = None,
     ) -> list[PassingPlate]:
         """Add one processed frame's plates; return the tracks this frame closes.
 
         crops and embeddings are parallel (N plates of ``frame``); arrived is the frame's
-        time.monotonic() arrival, now is taken as that too for closing by time.
+        time.monotonic() arrival (kept for latency); now (default time.monotonic()) is
+        when it is processed: closing by time counts from processing, not arrival, so a
+        pipeline running behind does not cut a pass into pieces.
         """
+        now = time.monotonic() if now is None else now
         tracks = self._tracks[frame.camera]
+        known = len(tracks)
         taken_t: set[int] = set()
         taken_d: set[int] = set()
         for _, ti, di in self._pairs(tracks, crops, embeddings):
@@ -161,58 +204,43 @@ class Tracker:
                 continue
             taken_t.add(ti)
             taken_d.add(di)
-            self._extend(tracks[ti], frame, crops, embeddings, di, arrived)
+            self._extend(tracks[ti], frame, _Seen(crops, embeddings, di), (arrived, now))
         for di in range(len(crops)):
             if di not in taken_d:
-                tracks.append(self._start(frame, crops, embeddings, di, arrived))
-        for ti, track in enumerate(tracks):
-            if ti not in taken_t and track.touched != arrived:
-                track.missed += 1
-        return self._close(frame.camera, arrived, frame_driven=True)
+                tracks.append(self._start(frame, _Seen(crops, embeddings, di), (arrived, now)))
+        for ti in range(known):
+            if ti not in taken_t:
+                tracks[ti].missed += 1
+        return self._close(frame.camera, now, frame_driven=True)
 
-    def _start(
-        self, frame: Frame, crops: PlateCrops, emb: Embeddings, di: int, arrived: float
-    ) -> _Track:
-        box, score = crops.boxes[di], float(crops.scores[di])
-        conf = float(emb.confidences[di])
+    def _start(self, frame: Frame, seen: _Seen, times: tuple[float, float]) -> _Track:
+        box, score, conf = seen.box, seen.score, seen.confidence
         track = _Track(
             camera=frame.camera,
             first_seen=frame.time,
             last_seen=frame.time,
             box=box,
-            best=_View(
-                _quality(score, conf, box), crops.images[di], frame.pixels, box, emb.vectors[di]
-            ),
+            best=_View(_quality(score, conf, box), seen.image, frame.pixels, box, seen.vector),
             score=score,
-            first_arrived=arrived,
-            arrived=arrived,
-            touched=arrived,
+            first_arrived=times[0],
+            arrived=times[0],
+            touched=times[1],
         )
-        track.add_reading(emb.readings[di], conf)
+        track.add_reading(seen.reading, conf)
         return track
 
-    def _extend(
-        self,
-        track: _Track,
-        frame: Frame,
-        crops: PlateCrops,
-        emb: Embeddings,
-        di: int,
-        arrived: float,
-    ) -> None:
-        box, score = crops.boxes[di], float(crops.scores[di])
-        conf = float(emb.confidences[di])
+    def _extend(self, track: _Track, frame: Frame, seen: _Seen, times: tuple[float, float]) -> None:
+        box, score, conf = seen.box, seen.score, seen.confidence
         quality = _quality(score, conf, box)
         if quality > track.best.quality:
-            track.best = _View(quality, crops.images[di], frame.pixels, box, emb.vectors[di])
+            track.best = _View(quality, seen.image, frame.pixels, box, seen.vector)
             track.score = score
         track.box = box
         track.last_seen = frame.time
-        track.arrived = arrived
-        track.touched = arrived
+        track.arrived, track.touched = times
         track.hits += 1
         track.missed = 0
-        track.add_reading(emb.readings[di], conf)
+        track.add_reading(seen.reading, conf)
 
     def _close(self, camera: str, now: float, frame_driven: bool) -> list[PassingPlate]:
         cfg = self.config

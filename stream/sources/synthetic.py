@@ -20,7 +20,7 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-from alphabet.render import render
+from alphabet.synth import draw_plate
 from alphabet.text import CHARSET
 from model.types import Frame
 from stream import metrics
@@ -40,6 +40,8 @@ class PlainScene:
     texts: list[str]
 
 
+#: Plate look (alphabet.formats): the EU layout takes any 5-8 letters and digits.
+PLATE_FORMAT = "eu"
 #: Frames one car takes to cross the picture.
 CROSSING_FRAMES = 20
 #: Plate size in the frame, as a fraction of the frame width (w) and of that width (h).
@@ -69,11 +71,8 @@ class PlainTraffic:
     def _plate(self, text: str, w: int, h: int) -> npt.NDArray[np.uint8]:
         key = f"{text}:{w}x{h}"
         if key not in self._renders:
-            ink = render(text, size=(w - 2 * (h // 6), h - 2 * (h // 6)))
-            board = np.full((h, w), 255, np.uint8)
-            board[h // 6 : h // 6 + ink.shape[0], h // 6 : h // 6 + ink.shape[1]] = ink
-            cv2.rectangle(board, (0, 0), (w - 1, h - 1), 0, max(1, h // 20))
-            self._renders[key] = np.asarray(cv2.cvtColor(board, cv2.COLOR_GRAY2BGR), np.uint8)
+            plate = draw_plate(text, PLATE_FORMAT, np.random.default_rng(self._rng_seed), height=h)
+            self._renders[key] = np.asarray(cv2.resize(plate, (w, h)), np.uint8)
         return self._renders[key]
 
     def frame(self, i: int) -> PlainScene:

@@ -69,7 +69,8 @@ async def running(rtsp_factory: Any, tmp_path: Path) -> AsyncIterator[Running]:
         {
             "defaults": {"read_timeout_s": 2, "reconnect": {"initial_s": 0.2, "max_s": 1}},
             "cameras": {
-                "gate": {"source": {"type": "url", "url": rtsp.url}},
+                # GStreamer's server sends its first seconds in a burst: room for them all.
+                "gate": {"source": {"type": "url", "url": rtsp.url}, "queue_size": 64},
                 "phone": {"source": {"type": "whip"}},
             },
             "detector": {"name": "ppocr", "options": {"max_side": 640}},

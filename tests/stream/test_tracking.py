@@ -48,7 +48,7 @@ def _run(tracker: Tracker, frames: list[list[tuple[str, float, float, float]]]) 
     closed = []
     for i, plates in enumerate(frames):
         crops, emb = _plates(plates)
-        closed += tracker.update(_frame(i), crops, emb, arrived=float(i) / 5)
+        closed += tracker.update(_frame(i), crops, emb, arrived=i / 5, now=i / 5)
     return closed
 
 
@@ -140,3 +140,14 @@ def test_box_geometry(a: list, b: list, expected_iou: float, expected_shift: flo
     fa, fb = np.array(a, np.float32), np.array(b, np.float32)
     assert iou(fa, fb) == pytest.approx(expected_iou)
     assert centre_shift(fa, fb) == pytest.approx(expected_shift)
+
+
+def test_a_pipeline_running_behind_does_not_cut_a_pass() -> None:
+    # Frames arrived 5 s ago and are processed only now: closing counts from processing.
+    tracker = Tracker(TrackingConfig(close_after_s=1.0, close_after_frames=100))
+    for i in range(3):
+        crops, emb = _plates([("A", 100 + 40 * i, 200, 0.9)])
+        tracker.update(_frame(i), crops, emb, arrived=i / 5, now=5 + i / 5)
+        assert tracker.sweep(now=5 + i / 5 + 0.1) == []
+    (plate,) = tracker.sweep(now=5 + 0.4 + 1.0)
+    assert plate.hits == 3 and plate.arrived == pytest.approx(0.4)
