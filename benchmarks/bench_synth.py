@@ -1,0 +1,143 @@
+"""Images per second of the synthetic generator on one core: realistic crops at three
+difficulties, clean plates, still scenes and traffic frames. Prints the figures and
+appends them to docs/benchmarks.md under "Synthetic generator".
+
+    .venv/bin/python benchmarks/bench_synth.py [--crops 3000] [--repeat 3] [--no-append]
+
+Two figures per row, each the best of ``--repeat`` runs: items per second of wall-clock
+time, and items per second of the process's own CPU time. On a shared, busy machine the
+second is the fair one-core figure (the load average at the start is printed beside it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import sys
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+# One core: every library's thread pool is pinned before it is imported.
+for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(var, "1")
+
+import cv2  # noqa: E402
+import numpy as np  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from alphabet.formats import FORMATS, random_plate_text  # noqa: E402
+from alphabet.scene import SyntheticTraffic, synth_scene  # noqa: E402
+from alphabet.synth import draw_plate, generate_batch  # noqa: E402
+
+Rate = tuple[float, float]
+
+
+def rate(work: Callable[[], int], repeat: int) -> Rate:
+    """Best (wall-clock, CPU-time) items per second over ``repeat`` runs of ``work``,
+    which returns how many items it made."""
+    wall, cpu = 0.0, 0.0
+    for _ in range(repeat):
+        start, start_cpu = time.perf_counter(), time.process_time()
+        count = work()
+        wall = max(wall, count / (time.perf_counter() - start))
+        cpu = max(cpu, count / max(time.process_time() - start_cpu, 1e-9))
+    return wall, cpu
+
+
+def measure(crops: int, repeat: int) -> list[tuple[str, Rate]]:
+    """(what, rates) for each part of the generator."""
+    generate_batch(200, seed=99)  # warm-up: glyph caches, first allocations
+    rows: list[tuple[str, Rate]] = []
+    for difficulty in (0.0, 0.5, 1.0):
+
+        def crops_at(d: float = difficulty) -> int:
+            return len(generate_batch(crops, seed=1, difficulty=d, mask_prob=0.1)[0])
+
+        rows.append((f"realistic crops, difficulty {difficulty:g}", rate(crops_at, repeat)))
+
+    def clean() -> int:
+        rng = np.random.default_rng(2)
+        names = sorted(FORMATS)
+        for i in range(crops):
+            fmt = names[i % len(names)]
+            draw_plate(random_plate_text(fmt, rng), fmt, rng)
+        return crops
+
+    rows.append(("clean plates (draw_plate, 64 px high)", rate(clean, repeat)))
+
+    def scenes() -> int:
+        rng = np.random.default_rng(3)
+        for _ in range(20):
+            synth_scene(rng)
+        return 20
+
+    rows.append(("still scenes 1280x720 (synth_scene)", rate(scenes, repeat)))
+
+    def traffic() -> int:
+        road = SyntheticTraffic(4, plates=["AA5149EK", "ABC1234"])
+        for i in range(100):
+            road.frame(i)
+        return 100
+
+    rows.append(("traffic frames 1280x720 (SyntheticTraffic)", rate(traffic, repeat)))
+    return rows
+
+
+def machine() -> str:
+    cpu = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}"
+
+
+def append(rows: list[tuple[str, Rate]], command: str, load: float) -> None:
+    doc = REPO / "docs" / "benchmarks.md"
+    if not doc.exists():
+        doc.write_text("# Benchmarks\n\nFigures appended by the scripts in benchmarks/.\n")
+    lines = [
+        "",
+        f"## Synthetic generator — {datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
+        "",
+        f"`{command}` — one thread for OpenCV; {machine()}; 1-minute load average "
+        f"{load:.1f} at the start (best of repeated runs).",
+        "",
+        "| what | items per second (wall clock) | items per CPU-second, one core |",
+        "|---|---:|---:|",
+    ]
+    lines += [f"| {what} | {wall:,.0f} | {cpu:,.0f} |" for what, (wall, cpu) in rows]
+    with doc.open("a") as f:
+        f.write("\n".join(lines) + "\n")
+    print(f"appended to {doc}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--crops", type=int, default=3000, help="crops per run")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per figure (best kept)")
+    parser.add_argument("--no-append", action="store_true", help="only print the figures")
+    args = parser.parse_args()
+    cv2.setNumThreads(1)
+    load = os.getloadavg()[0]
+    print(f"{machine()}; load average {load:.1f}")
+    rows = measure(args.crops, args.repeat)
+    print(f"{'':44s} {'wall /s':>9s} {'cpu /s':>9s}")
+    for what, (wall, cpu) in rows:
+        print(f"{what:44s} {wall:9,.0f} {cpu:9,.0f}")
+    if not args.no_append:
+        command = "python benchmarks/bench_synth.py " + " ".join(sys.argv[1:])
+        append(rows, command.strip(), load)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
