@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 
 from alphabet.text import WILDCARD, edit_distance, matches, normalize
 from model.protocols import Embedder
+from store.pgvectors import PgVectorIndex
 from store.store import S, Store, _filtered, sighting_of
 from store.types import Match, Sighting, StoreError
 
@@ -63,9 +64,29 @@ def _exact(
     return [(sightings[i], float(scores[i])) for i in order]
 
 
+def _pgvector(
+    store: Store,
+    index: PgVectorIndex,
+    vector: npt.NDArray[np.float32],
+    need: int,
+    f: SearchFilters,
+) -> list[tuple[Sighting, float]]:
+    """The server searches, filters included (pgvector's iterative index scan)."""
+    ids, scores = index.search_where(vector, need, f.camera, f.since, f.until)
+    found = store.get_sightings(ids.tolist())
+    return [
+        (found[i], float(score))
+        for i, score in zip(ids.tolist(), scores.tolist(), strict=True)
+        if i in found
+    ]
+
+
 def _approximate(
     store: Store, vector: npt.NDArray[np.float32], need: int, f: SearchFilters
 ) -> list[tuple[Sighting, float]]:
+    if isinstance(store.index, PgVectorIndex):
+        return _pgvector(store, store.index, vector, need, f)
+    store.refresh_if_due()
     fetch = need if not f.narrows else need * 4
     while True:
         ids, scores = store.index.search(vector, fetch)

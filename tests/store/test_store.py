@@ -40,6 +40,8 @@ def test_add_get_and_files(target: tuple[str, Path]) -> None:
     np.testing.assert_allclose(again.vector, vecs[1], atol=1e-6)
     assert again.crop_path and (data / again.crop_path).is_file()
     assert store.count() == 3 and len(store.index) == 3
+    # pgserver's URL (postgresql://) has pgvector; Debian's server (+psycopg) has not.
+    assert store.pgvector == url.startswith("postgresql://")
     with pytest.raises(SightingNotFound):
         store.get_sighting(10_000)
     store.close()
@@ -96,13 +98,30 @@ def test_bad_vectors_are_refused_and_nothing_is_lost(
 
 
 @pytest.mark.parametrize(
-    ("kwargs", "message"),
-    [({"k": 0}, "k must be"), ({"k": 5000}, "k must be")],
+    ("k", "offset", "query", "message"),
+    [
+        (0, 0, unit_vectors(1)[0], "k must be"),  # nothing asked for
+        (5000, 0, unit_vectors(1)[0], "k must be"),  # more than a page may hold
+        (5, -1, unit_vectors(1)[0], "offset"),
+        (5, 0, np.ones(DIM - 1, np.float32), f"{DIM} values"),  # another model's size
+    ],
 )
-def test_bad_search_arguments(tmp_path: Path, kwargs: dict[str, int], message: str) -> None:
+def test_bad_search_arguments(
+    tmp_path: Path, k: int, offset: int, query: np.ndarray, message: str
+) -> None:
     store = open_store(tmp_path, DIM, MODEL)
     with pytest.raises(StoreError, match=message):
-        search_vector(store, unit_vectors(1)[0], **kwargs)
+        search_vector(store, query, k, SearchFilters(offset=offset))
+
+
+def test_unknown_vector_backend_and_pgvector_without_the_extension(
+    tmp_path: Path, pg_url: str
+) -> None:
+    with pytest.raises(StoreError, match="vectors must be one of"):
+        open_store(tmp_path, DIM, MODEL, vectors="faiss")
+    # Debian's PostgreSQL has no pgvector: asking for it says so instead of falling back.
+    with pytest.raises(StoreError, match="pgvector extension"):
+        open_store(pg_url, DIM, MODEL, data_dir=tmp_path, vectors="pgvector")
 
 
 def test_bad_crop_image_is_refused(tmp_path: Path) -> None:
