@@ -62,24 +62,43 @@ def _ink_columns(glyph_set: str, ch: str) -> tuple[int, int]:
     return int(cols[0]), int(cols[-1]) + 1
 
 
-@lru_cache(maxsize=8192)
-def _glyph_alpha(glyph_set: str, ch: str, ink_h: int, pitch: int) -> FloatImage:
-    """Ink coverage of one character in a fixed-pitch cell: (ink_h, pitch) float32 0..1.
-
-    The glyph keeps its own proportions (a ``1`` stays narrow), is no wider than 92% of
-    the pitch, and sits centred in the cell, as on a plate's monospaced lettering.
-    """
+@lru_cache(maxsize=256)
+def _glyph_ink(glyph_set: str, ch: str) -> Image:
+    """A glyph's ink at full resolution, cut to its own columns: (52, w) uint8, 255 = ink."""
     x0, x1 = _ink_columns(glyph_set, ch)
-    ink = load_glyphs(glyph_set)[ch][_INK_ROWS[0] : _INK_ROWS[1], x0:x1]
-    natural = (x1 - x0) * ink_h / (_INK_ROWS[1] - _INK_ROWS[0])
-    width = max(min(round(natural), int(pitch * 0.92)), 1)
-    interp = cv2.INTER_AREA if ink_h < ink.shape[0] else cv2.INTER_LINEAR
-    small = cv2.resize(ink, (width, ink_h), interpolation=interp)
-    cell = np.zeros((ink_h, pitch), np.float32)
-    left = (pitch - width) // 2
-    cell[:, left : left + width] = (255.0 - small.astype(np.float32)) / 255.0
-    cell.setflags(write=False)
-    return cell
+    ink = 255 - load_glyphs(glyph_set)[ch][_INK_ROWS[0] : _INK_ROWS[1], x0:x1]
+    ink.setflags(write=False)
+    return ink
+
+
+def _line_alpha(glyph_set: str, cells: list[tuple[str, int, int, int, int]]) -> tuple[Image, int]:
+    """Ink coverage of a whole line of characters and where it starts (x, plate pixels).
+
+    Glyphs keep their own proportions (a ``1`` stays narrow), are no wider than 92% of
+    the pitch and sit centred in their cells, as on a plate's monospaced lettering. The
+    line is laid out at the glyphs' resolution and shrunk in one resize: (ink_h, w) uint8.
+    """
+    first, last = cells[0], cells[-1]
+    ink_h = first[4]
+    scale = (_INK_ROWS[1] - _INK_ROWS[0]) / ink_h
+    line_x0, line_x1 = first[1], last[1] + last[3]
+    strip = np.zeros(
+        (_INK_ROWS[1] - _INK_ROWS[0], max(round((line_x1 - line_x0) * scale), 1)), np.uint8
+    )
+    for ch, x, _, pitch, _ in cells:
+        ink = _glyph_ink(glyph_set, "8" if ch == UNKNOWN else ch)
+        room = max(int(pitch * scale * 0.92), 1)
+        if ink.shape[1] > room:  # a narrow pitch squeezes wide letters
+            ink = np.asarray(
+                cv2.resize(ink, (room, ink.shape[0]), interpolation=cv2.INTER_AREA), np.uint8
+            )
+        nx = round((x - line_x0) * scale + (pitch * scale - ink.shape[1]) / 2)
+        nx = min(max(nx, 0), strip.shape[1] - ink.shape[1])
+        if nx >= 0:
+            np.maximum(strip[:, nx : nx + ink.shape[1]], ink, out=strip[:, nx : nx + ink.shape[1]])
+    interp = cv2.INTER_AREA if ink_h < strip.shape[0] else cv2.INTER_LINEAR
+    line = cv2.resize(strip, (max(line_x1 - line_x0, 1), ink_h), interpolation=interp)
+    return np.asarray(line, np.uint8), line_x0
 
 
 def _check_text(text: str) -> str:
@@ -135,13 +154,22 @@ def _plate_layout(
     return cells
 
 
-def _stroke(alpha: FloatImage, height: int, thicker: bool) -> FloatImage:
-    """Thicker or thinner strokes of an ink coverage map (h, w) float32 0..1."""
+@lru_cache(maxsize=2)
+def _gamma_table(gamma: float) -> Image:
+    return np.asarray(255 * (np.arange(256) / 255) ** gamma, np.uint8)
+
+
+def _stroke(alpha: Image, height: int, thicker: bool) -> Image:
+    """Thicker or thinner strokes of an ink coverage map (h, w) uint8, 255 = ink.
+
+    Large plates: a pixel of dilation or erosion; small ones: a gamma on the coverage,
+    which thickens or thins strokes by a fraction of a pixel.
+    """
     if height >= 28:
         kernel = np.ones((2, 2), np.uint8)
         out = cv2.dilate(alpha, kernel) if thicker else cv2.erode(alpha, kernel)
-        return np.asarray(out, np.float32)
-    return np.power(alpha, 0.6 if thicker else 1.6, dtype=np.float32)
+        return np.asarray(out, np.uint8)
+    return np.asarray(cv2.LUT(alpha, _gamma_table(0.6 if thicker else 1.6)), np.uint8)
 
 
 def _draw(
@@ -155,24 +183,16 @@ def _draw(
     if plate_format.band is not None:
         left = max(round(width * 0.075), 2)
 
-    alpha = np.zeros((height, width), np.float32)
+    alpha = np.zeros((height, width), np.uint8)
     cells = _plate_layout(plate_text, plate_format, (width, height), left)
-    char_cells: list[tuple[int, int, int, int]] = []
-    for ch, x, y, w, h in cells:
-        glyph = _glyph_alpha(glyph_set, "8" if ch == UNKNOWN else ch, h, w)
-        y0, x0 = max(y, 0), max(x, 0)
-        y1, x1 = min(y + h, height), min(x + w, width)
-        if y1 > y0 and x1 > x0:
-            np.maximum(
-                alpha[y0:y1, x0:x1],
-                glyph[y0 - y : y1 - y, x0 - x : x1 - x],
-                out=alpha[y0:y1, x0:x1],
-            )
-        if ch != DASH:
-            char_cells.append((x, y, w, h))
+    line, line_x = _line_alpha(glyph_set, cells)
+    y = cells[0][2]
+    # The line may overhang a very small plate by a pixel: clip it to the plate.
+    y0, y1 = max(y, 0), min(y + line.shape[0], height)
+    x0, x1 = max(line_x, 0), min(line_x + line.shape[1], width)
+    alpha[y0:y1, x0:x1] = line[y0 - y : y1 - y, x0 - line_x : x1 - line_x]
+    char_cells = [(x, cy, w, h) for ch, x, cy, w, h in cells if ch != DASH]
     # Stroke weight varies with font, wear and the camera's sharpening.
-    # Large plates: a pixel of erosion or dilation; small ones: a gamma on the coverage,
-    # which thins or thickens strokes by a fraction of a pixel.
     weight = rng.random()
     if weight < 0.25:
         alpha = _stroke(alpha, height, thicker=False)
@@ -181,9 +201,9 @@ def _draw(
 
     bg = np.array(palette.background, np.float32) * rng.uniform(0.9, 1.05)
     ink = np.array(palette.ink, np.float32)
-    # pixels = bg + alpha * (ink - bg), per channel, in one call.
-    colours = np.stack([ink - bg, bg], axis=1)
-    pixels = np.asarray(cv2.convertScaleAbs(cv2.transform(alpha[:, :, None], colours)), np.uint8)
+    # pixels = bg + alpha / 255 * (ink - bg), per channel, in one call.
+    colours = np.stack([(ink - bg) / 255, bg], axis=1)
+    pixels = np.asarray(cv2.transform(alpha[:, :, None], colours), np.uint8)
     border = max(1, height // 28)
     cv2.rectangle(pixels, (0, 0), (width - 1, height - 1), palette.border, border)
     if plate_format.band is not None:
