@@ -25,7 +25,7 @@ function cameraCard(camera, fps, card) {
     el("img", { class: "frame", alt: `latest frame of ${camera.name}` }),
     el("div", { class: "camera-body" }));
   const body = card.querySelector(".camera-body");
-  body.replaceChildren(
+  body.replaceChildren(...[
     el("div", { class: "card-line" },
       el("strong", {}, camera.name),
       el("span", { class: "status", dataset: { status: camera.status } }, camera.status)),
@@ -36,7 +36,8 @@ function cameraCard(camera, fps, card) {
       stat("dropped", camera.frames_dropped),
       stat("queue", camera.queue_depth),
       stat("failures", camera.failures)),
-    camera.last_error ? el("div", { class: "error-text" }, camera.last_error) : null);
+    camera.last_error ? el("div", { class: "error-text" }, camera.last_error) : null,
+  ].filter(Boolean));
   showImage(card.querySelector("img"), `/api/cameras/${encodeURIComponent(camera.name)}/frame.jpg`);
   return card;
 }

@@ -32,7 +32,7 @@ function editRow(entry, row) {
     plate_text: input("plate_text", entry.plate_text, { maxlength: 40, required: true }),
     label: input("label", entry.label, { maxlength: 200 }),
     threshold: input("threshold", entry.threshold, {
-      type: "number", min: -1, max: 1, step: 0.01,
+      type: "number", min: -1, max: 1, step: "any",
     }),
     hours: input("hours", entry.hours, { maxlength: 20, placeholder: "all day" }),
   };

@@ -1,0 +1,93 @@
+"""Fixtures of the web page tests: Debian's chromium driven by Playwright, against the real
+``platewatch demo`` service, and a folder for the screenshots each test leaves behind."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import REPO
+from tests.stream.web.demo import DemoService
+
+CHROMIUM = Path("/usr/bin/chromium")
+# Everything that would reach out of the machine is turned off: the tests see only 127.0.0.1.
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+DESKTOP = {"width": 1280, "height": 860}
+
+
+@pytest.fixture(scope="session")
+def artifacts(pytestconfig: pytest.Config) -> Path:
+    """Screenshots of the pages, in $PLATEWATCH_ARTIFACTS/web or the git-ignored
+    artifacts/web (pytest's own temporary folders are pruned after three runs); the folder
+    is printed so a person can look at them."""
+    folder = Path(os.environ.get("PLATEWATCH_ARTIFACTS") or REPO / "artifacts") / "web"
+    folder.mkdir(parents=True, exist_ok=True)
+    reporter = pytestconfig.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        reporter.write_line(f"web page screenshots: {folder}")
+    return folder
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    if not CHROMIUM.exists():
+        pytest.skip(
+            f"{CHROMIUM} not found: the web page tests need Debian's chromium "
+            "(apt-get install -y --no-install-recommends chromium)"
+        )
+    sync_api = pytest.importorskip(
+        "playwright.sync_api", reason="Playwright for Python is not installed (test extra)"
+    )
+    with sync_api.sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture(scope="session")
+def demo(browser: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoService]:
+    """The real demo service (synthetic camera, embedded store), started once per session.
+
+    Depends on ``browser`` so that a machine without chromium skips before starting it.
+    """
+    folder = tmp_path_factory.mktemp("demo")
+    service = DemoService(data=folder / "data", log=folder / "demo.log")
+    try:
+        service.start()
+        yield service
+    finally:
+        service.stop()
+
+
+@pytest.fixture
+def page(browser: Any, demo: DemoService) -> Iterator[Any]:
+    """A fresh tab (its own sessionStorage) on the demo, page errors collected."""
+    context = browser.new_context(viewport=DESKTOP)
+    tab = context.new_page()
+    errors: list[str] = []
+    tab.on("pageerror", lambda exc: errors.append(str(exc)))
+    tab.page_errors = errors
+    yield tab
+    context.close()
+    assert not errors, f"JavaScript errors on the page: {errors}"
+
+
+def sign_in(tab: Any, demo: DemoService, view: str = "search") -> None:
+    """Open the page and sign in with the demo's token the way a person does."""
+    tab.goto(f"{demo.url}/#{view}")
+    tab.fill("#token-input", demo.token)
+    tab.click("#login-button")
+    tab.wait_for_selector("#logout-button", state="visible")
