@@ -501,7 +501,8 @@ def realistic_crop(text: str, fmt: str, rng: np.random.Generator, difficulty: fl
     out = _blur(crop, rng, d, target_h)
     sigma = rng.uniform(0, 12 * d)
     if sigma > 0.5:
-        out = np.asarray(cv2.add(out, sigma * _noise(out.shape, rng), dtype=cv2.CV_8U), np.uint8)
+        noise = _noise(out.shape, rng)
+        out = np.asarray(cv2.addWeighted(out, 1.0, noise, sigma, 0.0, dtype=cv2.CV_8U), np.uint8)
     masked = [cell for cell, ch in zip(plate.cells, plate_text, strict=True) if ch == UNKNOWN]
     if masked:
         _privacy_masks(out, masked, to_crop, rng)
