@@ -1,0 +1,82 @@
+"""/api/alerts over real HTTP: an alert raised in the running service is listed, streamed
+live (SSE), delivered to the configured webhook, and acknowledged."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+from datetime import UTC, datetime
+
+from alphabet.render import render
+from stream import metrics
+from stream.alerts.alerter import SightingFacts
+from stream.alerts.entries import EntryDraft
+from tests.stream.api.conftest import Api
+from tests.stream.api.pixels import pixel_vector
+
+
+def raise_in_service(api: Api, text: str, sighting_id: int) -> list[int]:
+    """Run the service's own sighting hook, on its event loop, for a sighting of ``text``."""
+    hub = api.server.app.state.api
+    loop = hub._tasks[0].get_loop()
+    facts = SightingFacts(sighting_id, "gate", datetime.now(UTC), text, pixel_vector(render(text)))
+    raised = asyncio.run_coroutine_threadsafe(hub.alerter.on_sighting(facts), loop).result(10)
+    return [a.id for a in raised]
+
+
+def test_alert_listed_streamed_delivered_acknowledged(api: Api):
+    hub = api.server.app.state.api
+    entry = hub.entries.add(EntryDraft("QW4455ER", 0.95, label="alerts api"))
+    hub.watchlist.put(entry)
+    delivered_before = metrics.ALERTS_DELIVERED.labels("hook")._value.get()
+    events: list[str] = []
+    ready = threading.Event()
+
+    def listen() -> None:
+        with (
+            api.server.client() as client,
+            client.stream(
+                "GET", "/api/alerts/stream", params={"access_token": api.read_token}
+            ) as answer,
+        ):
+            assert answer.headers["content-type"].startswith("text/event-stream")
+            for line in answer.iter_lines():
+                if line.startswith("event: ready"):
+                    ready.set()
+                if line.startswith("data: ") and '"entry_id"' in line:
+                    events.append(line[6:])
+                    return
+
+    listener = threading.Thread(target=listen, daemon=True)
+    listener.start()
+    assert ready.wait(10)
+    (alert_id,) = raise_in_service(api, "QW4455ER", 9001)
+    listener.join(10)
+    assert [json.loads(e)["id"] for e in events] == [alert_id]
+
+    with api.client("read") as client:
+        listed = client.get("/api/alerts", params={"entry_id": entry.id}).json()
+        assert [a["id"] for a in listed] == [alert_id]
+        assert listed[0]["sighting_id"] == 9001 and listed[0]["acknowledged_at"] is None
+        for _ in range(100):  # the dispatcher sends it to the webhook receiver
+            detail = client.get(f"/api/alerts/{alert_id}").json()
+            if detail["deliveries"][0]["status"] == "delivered":
+                break
+            threading.Event().wait(0.05)
+    assert detail["deliveries"][0]["receiver"] == "hook"
+    assert detail["deliveries"][0]["status"] == "delivered"
+    assert any(r.json()["id"] == alert_id for r in api.webhook.received)
+    assert metrics.ALERTS_DELIVERED.labels("hook")._value.get() == delivered_before + 1
+
+    with api.client("admin") as admin:
+        acked = admin.post(f"/api/alerts/{alert_id}/ack").json()
+        again = admin.post(f"/api/alerts/{alert_id}/ack").json()
+        open_ = admin.get("/api/alerts", params={"unacknowledged": True}).json()
+    assert acked["acknowledged_at"] is not None
+    assert again["acknowledged_at"] == acked["acknowledged_at"]  # the first one is kept
+    assert alert_id not in [a["id"] for a in open_]
+
+
+def test_unwatched_sighting_raises_nothing(api: Api):
+    assert raise_in_service(api, "NN0000NN", 9002) == []
