@@ -131,40 +131,54 @@ async def bench(args: argparse.Namespace) -> list[str]:
 
     if not args.soak:
         # 1. Throughput: two cameras offering frames faster than the pipeline takes them.
+        # "Per core" is frames per CPU-second of this process, which stays meaningful on
+        # a machine shared with other work; the wall-clock rate is printed beside it.
         names = [f"tput-{i}" for i in range(2)]
         r = await _run(_config(args, names, 30.0, 120.0), components, args.seconds)
-        per_core = r["processed_fps"] / cores
+        per_core = r["processed_fps"] / max(r["cpu_cores_used"], 1e-6)
         lines.append(
-            f"- throughput: {r['processed_fps']:.1f} frames/s processed "
-            f"({per_core:.1f} per core on {cores} cores), 1280x720, moving plates, "
-            f"motion gate {'off' if args.no_motion else 'on'}"
+            f"- throughput: {per_core:.1f} frames per CPU-second (per core); wall clock "
+            f"{r['processed_fps']:.1f} frames/s using {r['cpu_cores_used']:.2f} of {cores} "
+            f"cores; 1280x720, moving plates, motion gate {'off' if args.no_motion else 'on'}"
         )
 
-    # 2. Capacity: n cameras at 5 fps; the most that run without a dropped frame.
+    # 2. Capacity: n cameras at 5 fps; the most that run without a dropped frame, and
+    # how many a dedicated 2-core machine would hold at the CPU cost measured per camera.
     table = [
         "| cameras (5 fps) | received fps | processed fps | dropped | CPU cores used |",
         "|---|---|---|---|---|",
     ]
-    held = 0
+    held, cost = 0, []
+    latency: tuple[list[float], list[float]] = ([], [])
     for n in [int(x) for x in args.cameras.split(",")]:
         names = [f"cap{n}-{i}" for i in range(n)]
         seconds = args.soak or args.seconds
+        mark = len(sink.from_last)
         r = await _run(_config(args, names, 5.0, 5.0), components, seconds)
         table.append(_row(r))
         print(table[-1], flush=True)
-        if r["dropped"] == 0 and r["processed_fps"] >= 0.95 * r["received_fps"]:
+        if r["dropped"] == 0:
             held = max(held, n)
-    lines.append(f"- 5-fps cameras held without dropping: {held} (of {args.cameras})")
+            cost.append(r["cpu_cores_used"] / n)
+            latency = (sink.from_last[mark:], sink.from_first[mark:])
+    lines.append(f"- 5-fps cameras held without dropping here: {held} (tried {args.cameras})")
+    if cost:
+        per_camera = max(cost)
+        lines.append(
+            f"- CPU per 5-fps camera (worst run without drops): {per_camera:.3f} cores; "
+            f"a dedicated 2-core machine would hold about {int(2 / per_camera)} cameras"
+        )
     lines += table
 
-    # 3. Latency from arrival to searchable (stored, indexed) over every stored sighting.
-    if sink.from_last:
-        last = np.percentile(sink.from_last, [50, 95])
-        first = np.percentile(sink.from_first, [50, 95])
+    # 3. Latency from arrival to searchable (stored, indexed), in the largest run that
+    # kept up (an overloaded run measures its backlog, not the pipeline).
+    if latency[0]:
+        last = np.percentile(latency[0], [50, 95])
+        first = np.percentile(latency[1], [50, 95])
         lines.append(
-            f"- latency to searchable over {len(sink.from_last)} sightings: from the plate's "
-            f"last frame p50 {last[0]:.2f} s, p95 {last[1]:.2f} s (includes the "
-            f"{base.tracking.close_after_s} s a track waits before it closes); "
+            f"- latency to searchable ({held} cameras, {len(latency[0])} sightings): from the "
+            f"plate's last frame p50 {last[0]:.2f} s, p95 {last[1]:.2f} s (includes the "
+            f"{base.tracking.close_after_s} s a track waits unseen before it closes); "
             f"from its first frame p50 {first[0]:.2f} s, p95 {first[1]:.2f} s"
         )
     components.sink.close()
@@ -202,7 +216,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=20.0, help="measured seconds per run")
     parser.add_argument("--soak", type=float, default=0.0, help="one long run of this many s")
     parser.add_argument("--detector", default="ppocr")
-    parser.add_argument("--max-side", type=int, default=640, help="detector input size")
+    parser.add_argument("--max-side", type=int, default=480, help="detector input size")
     parser.add_argument("--workers", type=int, default=2, help="detection threads")
     parser.add_argument("--no-motion", action="store_true", help="motion gate off")
     parser.add_argument("--no-write", action="store_true", help="print only")

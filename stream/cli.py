@@ -14,7 +14,7 @@ DEMO_CONFIG: dict[str, Any] = {
     "cameras": {
         "demo-road": {"source": {"type": "synthetic", "seed": 1, "fps": 5.0}},
     },
-    "detector": {"name": "ppocr", "options": {"max_side": 640}},
+    "detector": {"name": "ppocr", "options": {"max_side": 480}},
     "tracking": {"close_after_s": 1.0},
 }
 
