@@ -347,7 +347,7 @@ def _blur(img: Image, rng: np.random.Generator, d: float, plate_h: int) -> Image
     (``plate_h``): a blur that leaves an 80 px plate readable wipes out a 12 px one. The
     three effects split it, so stacked together they stay within what real crops show.
     """
-    budget = 0.4 + d * plate_h / 20
+    budget = 0.4 + (0.25 + 0.75 * d) * plate_h / 18
     if rng.random() < 0.35 * d:
         k = int(rng.integers(2, 3 + round(budget)))
         budget -= k / 3
@@ -362,7 +362,7 @@ def _blur(img: Image, rng: np.random.Generator, d: float, plate_h: int) -> Image
         sigma = rng.uniform(0.3, budget)
         budget -= sigma
         img = _gaussian(img, sigma)
-    if budget > 0.6 and rng.random() < 0.5 * d:
+    if budget > 0.6 and rng.random() < 0.15 + 0.4 * d:
         # Seen at lower resolution, then enlarged (digital zoom, a detector's upscaled crop).
         h, w = img.shape[:2]
         factor = rng.uniform(1.2, 1.0 + budget)
