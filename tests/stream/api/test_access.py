@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
+import cv2
+import numpy as np
 import pytest
 
 from tests.stream.api.conftest import Api
 
 CAMERA = {"name": "access-cam", "settings": {"source": {"type": "folder", "path": "/nonexistent"}}}
 ENTRY = {"plate_text": "ZZ9999ZZ", "label": "access test"}
+UPLOAD = object()  # marks the multipart image upload
 
 # (method, path, JSON body, role needed). Unknown ids are fine: a 404 proves the caller
 # was let in; what matters is that no caller below the role gets data or changes anything.
@@ -27,6 +30,13 @@ ENDPOINTS: list[tuple[str, str, Any, str]] = [
     ("GET", "/api/alerts", None, "read"),
     ("GET", "/api/alerts/1", None, "read"),
     ("POST", "/api/alerts/1/ack", None, "admin"),
+    ("GET", "/api/alerts/stream", None, "read"),
+    ("GET", "/api/sightings", None, "read"),
+    ("GET", "/api/sightings/search?text=AB1234CD", None, "read"),
+    ("POST", "/api/sightings/search/image", UPLOAD, "read"),
+    ("GET", "/api/sightings/1", None, "read"),
+    ("GET", "/api/sightings/1/crop.jpg", None, "read"),
+    ("GET", "/api/sightings/1/frame.jpg", None, "read"),
 ]
 
 
@@ -34,7 +44,14 @@ ENDPOINTS: list[tuple[str, str, Any, str]] = [
 @pytest.mark.parametrize("role", [None, "read", "admin"])
 def test_roles(api: Api, role: str | None, method: str, path: str, body: Any, needed: str):
     with api.client(role) as client:
-        answer = client.request(method, path, json=body)
+        if body is UPLOAD:
+            _ok, png = cv2.imencode(".png", np.full((32, 128, 3), 255, np.uint8))
+            answer = client.post(path, files={"image": ("plate.png", png.tobytes())})
+        elif path.endswith("/stream"):
+            with client.stream(method, path) as answer:  # an open SSE answer never ends
+                pass
+        else:
+            answer = client.request(method, path, json=body)
     if role is None:
         assert answer.status_code == 401, answer.text
         assert answer.headers["www-authenticate"] == "Bearer"
