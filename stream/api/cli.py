@@ -39,6 +39,10 @@ def add_commands(sub: Any) -> None:
     add.add_argument("--label", default="", help="why it is watched")
     add.add_argument("--threshold", type=float, default=None, help="cosine to reach (-1..1)")
     add.add_argument("--hours", default=None, help="active daily window, e.g. 08:00-18:00")
+    add.add_argument(
+        "--no-past", action="store_true", help="locally: skip the search of the last 24 h"
+    )
+    add.add_argument("--model", default="default", help="locally: embedding model for that search")
     _where(add, remote=True)
     add.set_defaults(handler=_lazy("watch_add"))
 

@@ -38,6 +38,13 @@ def _row(entry: dict[str, Any]) -> str:
     return f"{head}  {hours:<11}{label}"
 
 
+def _past_row(sighting: dict[str, Any]) -> str:
+    reading = sighting["reading"] or "?"
+    return (
+        f"  {sighting['seen_at']}  {sighting['camera']:<16} {reading:<12} {sighting['score']:.3f}"
+    )
+
+
 def _as_dict(entry: WatchlistEntry) -> dict[str, Any]:
     return {
         "id": entry.id,
@@ -61,12 +68,36 @@ def watch_add(args: argparse.Namespace) -> int:
         past = created["past"]
         print(f"{len(past)} matching sighting(s) in the look-back window")
         for s in past:
-            print(f"  {s['seen_at']}  {s['camera']:<16} {s['reading'] or '?':<12} {s['score']:.3f}")
+            print(_past_row(s))
         return 0
     threshold = WatchlistConfig().default_threshold if args.threshold is None else args.threshold
     entry = EntryStore(_engine(args)).add(EntryDraft(args.text, threshold, args.label, args.hours))
     print(_row(_as_dict(entry)))
+    if not args.no_past:
+        past = _local_past(args, entry)
+        print(
+            f"{len(past)} matching sighting(s) in the last {WatchlistConfig().lookback_hours:g} h"
+        )
+        for s in past:
+            print(_past_row(s.model_dump(mode="json")))
     return 0
+
+
+def _local_past(args: argparse.Namespace, entry: WatchlistEntry) -> list[Any]:
+    """Search the local store for the new entry (loads the embedding model)."""
+    from model.embed import load_embedder
+    from store.datadir import resolve_data_dir
+    from store.store import open_store
+    from stream.api.local import database_target
+    from stream.api.store_access import past_matches
+
+    embedder = load_embedder(args.model)
+    target = database_target(args.data, args.config, args.db)
+    store = open_store(target, embedder.dim, embedder.version, data_dir=resolve_data_dir(args.data))
+    try:
+        return past_matches(store, embedder, entry, WatchlistConfig())
+    finally:
+        store.close()
 
 
 def watch_list(args: argparse.Namespace) -> int:

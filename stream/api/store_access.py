@@ -22,6 +22,7 @@ from store import search
 from store.search import SearchFilters
 from store.types import StoreError
 from stream.alerts.alerter import SightingFacts
+from stream.api.config import WatchlistConfig
 from stream.api.schemas import SightingOut
 from stream.watchlist import WatchlistEntry
 
@@ -167,19 +168,27 @@ def image_of(hub: Any, sighting_id: int, kind: str) -> bytes | None:
         return None
 
 
-def look_back(hub: Any, entry: WatchlistEntry) -> list[SightingOut]:
-    """Sightings of the configured look-back window that the new entry already matches:
-    by cosine over its threshold, or (``*`` entries) by reading."""
-    hours = hub.watch.lookback_hours
-    if hours <= 0:
+def past_matches(
+    store: Any, embedder: Any, entry: WatchlistEntry, window: WatchlistConfig
+) -> list[SightingOut]:
+    """Sightings of the look-back window that a new entry already matches: by cosine over
+    its threshold, or (``*`` entries) by reading. A failing search is logged, not raised:
+    the entry is stored either way."""
+    if window.lookback_hours <= 0:
         return []
-    since = datetime.now(UTC) - timedelta(hours=hours)
-    which = SightingFilter(since=since, limit=hub.watch.lookback_limit)
+    filters = SearchFilters(since=datetime.now(UTC) - timedelta(hours=window.lookback_hours))
+    k = window.lookback_limit
     try:
         if entry.by_reading:
-            return search_text(hub, entry.plate_text, which)
-        found = search_vector(hub, hub.watchlist.vector_of(entry.plate_text), which)
+            return _out(search.search_text(store, entry.plate_text, embedder, k, filters))
+        vector = embedder.embed_texts([entry.plate_text]).vectors[0]
+        found = _out(search.search_vector(store, vector, k, filters))
     except StoreError as exc:
         log.warning("look-back for watchlist entry %s skipped: %s", entry.id, exc)
         return []
     return [s for s in found if s.score is not None and s.score >= entry.threshold]
+
+
+def look_back(hub: Any, entry: WatchlistEntry) -> list[SightingOut]:
+    """:func:`past_matches` in the running service."""
+    return past_matches(hub.service.store, hub.service.embedder, entry, hub.watch)

@@ -108,7 +108,7 @@ def test_cli_remote_mode(api: Api, capsys: pytest.CaptureFixture[str]):
 def test_cli_local_entry_reaches_running_service(api: Api, capsys: pytest.CaptureFixture[str]):
     hub = api.server.app.state.api
     db = ["--db", str(hub.engine.url)]
-    assert main(["watch", "add", "XY4321ZT", "--threshold", "0.7", *db]) == 0
+    assert main(["watch", "add", "XY4321ZT", "--threshold", "0.7", "--no-past", *db]) == 0
     capsys.readouterr()
     assert hub.refresh() is True  # what the service's 5-second check does
     assert any(e.plate_text == "XY4321ZT" for e in hub.watchlist.entries())
@@ -135,3 +135,35 @@ def test_cli_tokens(tmp_path, capsys: pytest.CaptureFixture[str]):
     with engine.connect() as conn:
         stored = conn.execute(text("select secret_hash from api_tokens")).scalar_one()
     assert token.split("_", 2)[2] not in stored and len(stored) == 64
+
+
+def test_cli_local_add_searches_the_past(tmp_path, capsys: pytest.CaptureFixture[str]):
+    from datetime import UTC, datetime, timedelta
+
+    import cv2
+
+    from alphabet.render import render
+    from model.embed import ModelNotFoundError, load_embedder
+    from store.store import open_store
+    from store.types import NewSighting
+
+    try:
+        embedder = load_embedder("default")
+    except ModelNotFoundError as exc:
+        pytest.skip(f"no shipped embedding model: {exc}")
+    store = open_store(tmp_path, embedder.dim, embedder.version)
+    now = datetime.now(UTC)
+    shown = [("AB1234CD", now - timedelta(hours=2)), ("AB1234CD", now - timedelta(hours=30))]
+    crops = [cv2.cvtColor(render(t, size=(256, 48)), cv2.COLOR_GRAY2BGR) for t, _ in shown]
+    vectors = embedder.embed_crops(crops).vectors
+    store.add_sightings(
+        [
+            NewSighting("gate", when, v, embedder.version, crop=c, reading=t)
+            for (t, when), v, c in zip(shown, vectors, crops, strict=True)
+        ]
+    )
+    store.close()
+    assert main(["watch", "add", "AB1234CD", "--threshold", "0.5", "--data", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "1 matching sighting(s) in the last 24 h" in out  # the 30-hour-old one is outside
+    assert "gate" in out and "AB1234CD" in out
