@@ -12,7 +12,7 @@ import csv
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
-from itertools import chain
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -24,8 +24,9 @@ from model import retrieval
 from model.data import DataConfig, PairSource
 from model.embed import TFEmbedder
 from model.gallery import Dataset, ModelRun
-from model.preprocess import read_image
+from model.preprocess import apply_steps, prepare_one, read_image
 from model.reading import edit_distances, encode_keys, reading_similarity, same_plate_matrix
+from model.spec import ModelSpec
 from platewatch.errors import PlatewatchError
 
 log = logging.getLogger(__name__)
@@ -55,11 +56,30 @@ def real_crops(root: Path, skip: Path) -> Iterator[tuple[Image, str]]:
                 yield image, text
 
 
-def synthetic_crops(seed: int) -> Iterator[tuple[Image, str]]:
+def synthetic_pool(spec: ModelSpec, n: int, cache: Path) -> tuple[np.ndarray, list[str]]:
+    """n synthetic plates (random texts of every format) taken through the spec's steps up
+    to its resize, as uint8 (n, height, width[, channels]), and their texts.
+
+    Cached under cache: the pool does not depend on the weights, so every model with the
+    same leading steps and input size shares it (100,000 crops of 128x32 take 400 MB).
+    """
+    head = spec.preprocess[: spec.preprocess.index("resize") + 1]
+    path = cache / f"synthetic_{'-'.join(head)}_{spec.width}x{spec.height}_{n}.npz"
+    if path.exists():
+        z = np.load(path)
+        return z["images"], [str(t) for t in z["texts"]]
     source = PairSource(DataConfig(hard_negatives=0.0, mask_prob=0.0))
-    for i in range(10**9):
-        crops, texts = source.batch(CHUNK, seed + i)
-        yield from zip(crops, texts, strict=True)
+    images: list[np.ndarray] = []
+    texts: list[str] = []
+    for i in range(0, n, CHUNK):
+        crops, chunk_texts = source.batch(min(CHUNK, n - i), seed=7_000_000 + i)
+        images.extend(apply_steps(c, head, spec) for c in crops)
+        texts.extend(chunk_texts)
+        log.info("synthetic distractors drawn: %d / %d", len(texts), n)
+    pool = np.stack(images)
+    cache.mkdir(parents=True, exist_ok=True)
+    np.savez(path, images=pool, texts=np.array(texts))
+    return pool, texts
 
 
 @dataclass(frozen=True)
@@ -72,44 +92,40 @@ class Distractors:
 
     @classmethod
     def build(cls, ds: Dataset, embedder: TFEmbedder, n: int, cache: str | Path) -> Distractors:
-        path = Path(cache) / f"distractors_{embedder.version}_{ds.folder.name}_{n}.npz"
+        """Real crops of the other datasets beside ds, then synthetic plates, n in all,
+        none of whose texts could answer a query of ds."""
+        cache = Path(cache)
+        path = cache / f"distractors_{embedder.version}_{ds.folder.name}_{n}.npz"
         if path.exists():
             z = np.load(path)
-            return cls(z["vectors"], list(z["readings"]), list(z["texts"]))
+            return cls(z["vectors"], [str(r) for r in z["readings"]], [str(t) for t in z["texts"]])
         queries = encode_keys(retrieval.distinct_texts(ds.texts), 16)
-        vectors: list[npt.NDArray[np.float32]] = []
-        readings: list[str] = []
-        texts: list[str] = []
-        batch: list[tuple[Image, str]] = []
-        count = 0
 
-        def flush() -> None:
-            nonlocal count
-            hits = same_plate_matrix(queries, encode_keys([t for _, t in batch], 16))
-            keep = np.asarray(~hits.any(axis=0), bool)
-            kept = [b for b, k in zip(batch, keep.tolist(), strict=True) if k][: n - count]
-            if kept:
-                emb = embedder.embed_crops([im for im, _ in kept])
-                vectors.append(emb.vectors)
-                readings.extend(emb.readings)
-                texts.extend(t for _, t in kept)
-                count += len(kept)
-            batch.clear()
-            log.info("distractors: %d / %d", count, n)
+        def allowed(texts: list[str]) -> npt.NDArray[np.bool_]:
+            hits = same_plate_matrix(queries, encode_keys(texts, 16))
+            return np.asarray(~hits.any(axis=0), bool)
 
-        for item in chain(real_crops(ds.folder.parent, ds.folder), synthetic_crops(7_000_000)):
-            batch.append(item)
-            if len(batch) == CHUNK:
-                flush()
-            if count >= n:
-                break
-        if batch and count < n:
-            flush()
-        out = cls(np.concatenate(vectors)[:n], readings[:n], texts[:n])
-        path.parent.mkdir(parents=True, exist_ok=True)
-        np.savez(
-            path, vectors=out.vectors, readings=np.array(out.readings), texts=np.array(out.texts)
-        )
+        real = list(islice(real_crops(ds.folder.parent, ds.folder), n))
+        keep = allowed([t for _, t in real]).tolist()
+        real = [r for r, k in zip(real, keep, strict=True) if k]
+        parts = [embedder.embed_crops([im for im, _ in real])]
+        texts = [t for _, t in real]
+        log.info("distractors: %d real crops of other datasets", len(real))
+        spec = embedder.spec
+        if n > len(real) and "resize" in spec.preprocess:
+            # One pool of n for every dataset (the real share differs between them).
+            pool, pool_texts = synthetic_pool(spec, n, cache)
+            chosen = np.flatnonzero(allowed(pool_texts))[: n - len(real)]
+            tail = spec.preprocess[spec.preprocess.index("resize") + 1 :]
+            for i in range(0, len(chosen), CHUNK):
+                idx = chosen[i : i + CHUNK]
+                x = np.stack([prepare_one(pool[j], spec, tail) for j in idx])
+                parts.append(embedder.embed_prepared(x))
+                texts.extend(pool_texts[j] for j in idx)
+        vectors = np.concatenate([p.vectors for p in parts])
+        readings = [r for p in parts for r in p.readings]
+        out = cls(vectors, readings, texts)
+        np.savez(path, vectors=vectors, readings=np.array(readings), texts=np.array(texts))
         return out
 
     def score(

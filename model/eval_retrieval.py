@@ -41,6 +41,7 @@ def score_model(run: ModelRun, ds: Dataset, extra: Distractors | None) -> dict[s
     weight = run.embedder.spec.fusion_weight
     out: dict[str, Any] = {f"text_top{k}": text.hit_rate(k) for k in retrieval.KS}
     out["_text"] = (queries, text)
+    out["_cos"] = cos
     if run.embedder.spec.has_reading:
         fused = np.stack([fused_scores(c, q, run.readings, weight)
                           for c, q in zip(cos, queries, strict=True)])  # fmt: skip
@@ -64,7 +65,10 @@ def score_model(run: ModelRun, ds: Dataset, extra: Distractors | None) -> dict[s
     return out
 
 
-def score_ocr(ds: Dataset, cache_dir: Path) -> dict[str, Any]:
+def score_ocr(
+    ds: Dataset, cache_dir: Path, cos: npt.NDArray[np.float32], weight: float
+) -> dict[str, Any]:
+    """The OCR baseline alone, and our cosine fused with the OCR's readings (ocr_fused_*)."""
     from model import ocr_baseline
 
     readings = ocr_baseline.read_files(ds.folder, ds.files, cache_dir)
@@ -76,6 +80,9 @@ def score_ocr(ds: Dataset, cache_dir: Path) -> dict[str, Any]:
     ranking = retrieval.rank_queries(scores, retrieval.text_relevance(queries, ds.texts))
     exact = retrieval.text_relevance(texts, ds.texts).diagonal()
     out = {f"ocr_text_top{k}": ranking.hit_rate(k) for k in retrieval.KS}
+    fused = np.stack([fused_scores(c, q, texts, weight) for c, q in zip(cos, queries, strict=True)])
+    f_rank = retrieval.rank_queries(fused, retrieval.text_relevance(queries, ds.texts))
+    out |= {f"ocr_fused_text_top{k}": f_rank.hit_rate(k) for k in (1, 3)}
     return out | {"ocr_read_exact": float(np.mean(exact))}
 
 
@@ -91,7 +98,8 @@ def evaluate(args: argparse.Namespace) -> tuple[dict[str, Any], Dataset, ModelRu
     result = {"dataset": str(ds.folder), "split": args.split, "model": run.embedder.version}
     result |= score_model(run, ds, extra)
     if not args.no_ocr:
-        result |= score_ocr(ds, Path(args.cache))
+        weight = run.embedder.spec.fusion_weight or 0.5
+        result |= score_ocr(ds, Path(args.cache), result["_cos"], weight)
     if not args.no_seed and args.model != "seed":
         try:
             resolve_model("seed")
@@ -99,6 +107,7 @@ def evaluate(args: argparse.Namespace) -> tuple[dict[str, Any], Dataset, ModelRu
             log.info("no shipped seed model to compare with")
         else:
             seed = score_model(embed_gallery(load_embedder("seed"), images), ds, None)
+            seed.pop("_cos")
             result |= {f"seed_{k}": v for k, v in seed.items()
                        if k.startswith(("text_top", "image_top"))}  # fmt: skip
     return result, ds, run, images
@@ -108,8 +117,9 @@ def print_table(result: dict[str, Any]) -> None:
     print(f"{result['dataset']} (split {result['split']}): {result['queries']} text queries, "
           f"{result['image_queries']} image queries, gallery {result['gallery']}, "
           f"model {result['model']}, {result['crops_per_s']:.0f} crops/s")  # fmt: skip
-    cols = ("", "fused_", "ocr_", "seed_", "distractors_")
-    print(f"{'metric':<14}{'vector':>9}{'fused':>9}{'OCR':>9}{'seed':>9}{'+distr.':>9}")
+    cols = ("", "fused_", "ocr_", "ocr_fused_", "seed_", "distractors_")
+    names = ("vector", "fused", "OCR", "vec+OCR", "seed", "+distr.")
+    print(f"{'metric':<14}" + "".join(f"{n:>9}" for n in names))
     for m in ("text_top1", "text_top3", "text_top10", "image_top1", "image_top3", "read_exact"):
         cells = [result.get(p + m) for p in cols]
         print(f"{m:<14}" + "".join(f"{c:>9.3f}" if c is not None else f"{'-':>9}" for c in cells))
@@ -118,6 +128,7 @@ def print_table(result: dict[str, Any]) -> None:
 def run_cli(args: argparse.Namespace) -> int:
     result, ds, run, images = evaluate(args)
     queries, ranking = result.pop("_text")
+    result.pop("_cos")
     if args.json:
         print(json.dumps(result, sort_keys=True))
         return 0

@@ -120,11 +120,19 @@ def check_steps(steps: Sequence[str]) -> None:
         raise SpecError(f"unknown preprocessing steps {unknown}; known: {sorted(STEPS)}")
 
 
-def prepare_one(image: Image, spec: ModelSpec) -> npt.NDArray[np.float32]:
-    """One crop through the spec's steps: (height, width, channels) float32."""
-    x: np.ndarray = image
-    for name in spec.preprocess:
-        x = STEPS[name](x, spec)
+def apply_steps(image: np.ndarray, steps: Sequence[str], spec: ModelSpec) -> np.ndarray:
+    """image through the named steps (a part of a pipeline), nothing else."""
+    for name in steps:
+        image = STEPS[name](image, spec)
+    return image
+
+
+def prepare_one(
+    image: Image, spec: ModelSpec, steps: Sequence[str] | None = None
+) -> npt.NDArray[np.float32]:
+    """One crop through the spec's steps (or the given tail of them, for an image already
+    through the head): (height, width, channels) float32."""
+    x = apply_steps(image, spec.preprocess if steps is None else steps, spec)
     if x.dtype != np.float32:
         x = x.astype(np.float32) * np.float32(1 / 255)
     if x.ndim == 2:

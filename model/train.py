@@ -29,6 +29,7 @@ import numpy.typing as npt
 from tqdm import tqdm
 
 from alphabet.render import render
+from alphabet.text import lookalike_key
 from model import net
 from model._tf import keras, tensorflow
 from model.data import PairSource
@@ -56,20 +57,50 @@ def make_batch(source: PairSource, spec: ModelSpec, size: int, seed: int) -> Bat
     crops, texts = source.batch(size, seed)
     renders = [render(t) for t in texts]
     out: Batch = {"crops": prepare_batch(crops, spec), "renders": prepare_batch(renders, spec)}
+    out["keys"] = np.array([lookalike_key(t) for t in texts])
     if spec.has_reading:
         out["labels"], out["label_len"] = encode_texts(texts, spec.alphabet)
     return out
 
 
+def join_batches(new: Batch, old: Batch) -> Batch:
+    """new + the plates of old whose text new does not hold (one plate, one row)."""
+    keep = ~np.isin(old["keys"], new["keys"])
+    out: Batch = {}
+    for k, v in new.items():
+        w = old[k][keep]
+        if k == "labels" and v.shape[1] != w.shape[1]:
+            width = max(v.shape[1], w.shape[1])
+            v = np.pad(v, ((0, 0), (0, width - v.shape[1])))
+            w = np.pad(w, ((0, 0), (0, width - w.shape[1])))
+        out[k] = np.concatenate([v, w])
+    return out
+
+
 def prefetch(cfg: TrainConfig, spec: ModelSpec, start: int) -> Iterator[Batch]:
-    """Batches for steps start, start+1, ... made in a background thread."""
+    """Batches for steps start, start+1, ... made in a background thread.
+
+    With ``train.reuse`` = r, each step draws batch_size / r fresh plates and reuses those
+    of the r - 1 steps before it: drawing realistic crops costs as much CPU as the
+    network's step, and each crop is still met among different negatives each time.
+    """
     source = PairSource(cfg.data_config())
     q: queue.Queue[Batch] = queue.Queue(maxsize=3)
+    reuse = cfg.train.reuse
+    part = cfg.train.batch_size // reuse
+
+    def fresh(step: int) -> Batch:
+        return make_batch(source, spec, part, cfg.train.seed * 1_000_003 + step)
 
     def work() -> None:
+        recent = [fresh(s) for s in range(max(start - reuse + 1, 0), start)]
         step = start
         while True:
-            q.put(make_batch(source, spec, cfg.train.batch_size, cfg.train.seed * 1_000_003 + step))
+            recent = [*recent[-(reuse - 1) :], fresh(step)] if reuse > 1 else [fresh(step)]
+            batch = recent[-1]
+            for older in reversed(recent[:-1]):
+                batch = join_batches(batch, older)
+            q.put({k: v for k, v in batch.items() if k != "keys"})
             step += 1
 
     threading.Thread(target=work, daemon=True, name="train-batches").start()

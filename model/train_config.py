@@ -60,6 +60,7 @@ class TrainSection(_Strict):
     objective: Literal["contrastive", "autoencoder"] = "contrastive"
     steps: int = Field(default=4000, ge=1, title="optimiser steps")
     batch_size: int = Field(default=128, ge=2, title="plates per step")
+    reuse: int = Field(default=1, ge=1, le=8, title="steps each drawn crop takes part in")
     learning_rate: float = Field(default=2e-3, gt=0)
     warmup_steps: int = Field(default=100, ge=0)
     temperature: float = Field(default=0.05, gt=0, title="InfoNCE softmax temperature")
