@@ -254,17 +254,31 @@ def _lerp(a: float, b: float, t: float) -> float:
     return a + (b - a) * t
 
 
-def _background(size: tuple[int, int], rng: np.random.Generator) -> Image:
-    """Car body around the plate: a colour with a vertical gradient, (h, w, 3) uint8."""
+def _background(size: tuple[int, int], rng: np.random.Generator, d: float) -> Image:
+    """Car body around the plate, (h, w, 3) uint8: a colour with a vertical gradient and,
+    often, bumper edges, grille bars or lamps as horizontal bands."""
     width, height = size
-    body = rng.uniform(10, 230, size=3).astype(np.float32)
+    body = rng.uniform(10, 230, size=3)
     if rng.random() < 0.5:  # most cars are grey-ish
         body[:] = body.mean()
-    ramp = np.linspace(rng.uniform(0.5, 1.2), rng.uniform(0.5, 1.2), height, dtype=np.float32)
-    column = np.clip(ramp[:, None] * body, 0, 255).astype(np.uint8)[:, None, :]
-    return np.asarray(
-        cv2.resize(column, (width, height), interpolation=cv2.INTER_NEAREST), np.uint8
-    )
+    ends = np.clip(np.outer(rng.uniform(0.5, 1.2, 2), body), 0, 255).astype(np.uint8)
+    img = np.asarray(cv2.resize(ends[:, None, :], (width, height)), np.uint8)
+    for _ in range(int(rng.integers(0, 1 + round(3 * d)))):
+        y = int(rng.integers(height))
+        band = max(int(height * rng.uniform(0.02, 0.15)), 1)
+        cv2.rectangle(img, (0, y), (width, y + band), rng.uniform(0, 255, 3).tolist(), -1)
+    return img
+
+
+def _plate_holder(img: Image, corners: npt.NDArray[np.float32], rng: np.random.Generator) -> None:
+    """A dark or chrome frame just around the plate, in place (drawn under the plate).
+
+    corners: (4, 2) plate corners in the crop, clockwise from top-left.
+    """
+    centre = corners.mean(axis=0)
+    grown = centre + (corners - centre) * [1 + rng.uniform(0.02, 0.06), 1 + rng.uniform(0.06, 0.25)]
+    colour = [rng.uniform(10, 50)] * 3 if rng.random() < 0.7 else [rng.uniform(150, 230)] * 3
+    cv2.fillConvexPoly(img, np.round(grown).astype(np.int32), colour)
 
 
 # BGR -> grey weights (ITU-R BT.601), as cv2.cvtColor uses them.
@@ -347,7 +361,7 @@ def _blur(img: Image, rng: np.random.Generator, d: float, plate_h: int) -> Image
     (``plate_h``): a blur that leaves an 80 px plate readable wipes out a 12 px one. The
     three effects split it, so stacked together they stay within what real crops show.
     """
-    budget = 0.4 + (0.25 + 0.75 * d) * plate_h / 18
+    budget = 0.4 + (0.35 + 0.65 * d) * plate_h / 16
     if rng.random() < 0.35 * d:
         k = int(rng.integers(2, 3 + round(budget)))
         budget -= k / 3
@@ -358,7 +372,7 @@ def _blur(img: Image, rng: np.random.Generator, d: float, plate_h: int) -> Image
         kernel = np.asarray(cv2.warpAffine(kernel, rot, (k, k)), np.float32)
         kernel /= max(float(kernel.sum()), 1e-6)
         img = np.asarray(cv2.filter2D(img, -1, kernel), np.uint8)
-    if budget > 0.3 and rng.random() < 0.2 + 0.7 * d:
+    if budget > 0.3 and rng.random() < 0.35 + 0.6 * d:
         sigma = rng.uniform(0.3, budget)
         budget -= sigma
         img = _gaussian(img, sigma)
@@ -381,7 +395,7 @@ def _corners(
     grow with difficulty; margins of car body surround the plate as a detector cuts it.
     """
     pw, ph = plate_size
-    angle = np.deg2rad(rng.normal(0, 4 * d))
+    angle = np.deg2rad(rng.normal(0, 5 * d))
     shear = rng.normal(0, 0.12 * d)
     persp = rng.uniform(-0.12, 0.12) * d  # one side nearer the camera: taller
     pts = np.array([[0, 0], [pw, 0], [pw, ph], [0, ph]], np.float32) - [pw / 2, ph / 2]
@@ -483,7 +497,9 @@ def realistic_crop(text: str, fmt: str, rng: np.random.Generator, difficulty: fl
     pts, size = _corners((pw, ph), rng, d)
     src = np.array([[0, 0], [pw, 0], [pw, ph], [0, ph]], np.float32)
     to_crop = np.asarray(cv2.getPerspectiveTransform(src, pts), np.float64)
-    crop = _background(size, rng)
+    crop = _background(size, rng, d)
+    if rng.random() < 0.4:
+        _plate_holder(crop, pts, rng)
     cv2.warpPerspective(
         plate.pixels,
         to_crop,
