@@ -197,7 +197,8 @@ class ArrivalSink:
         self.inner.close()
 
 
-async def bench_frame_to_webhook(seconds: float, threshold: float) -> list[str]:
+async def bench_frame_to_webhook(args: argparse.Namespace) -> list[str]:
+    seconds, threshold = args.seconds, args.threshold
     from stream.app import create_app
     from stream.assemble import build_components
     from stream.config import parse_config
@@ -221,6 +222,10 @@ async def bench_frame_to_webhook(seconds: float, threshold: float) -> list[str]:
             },
             "detector": {"name": "ppocr", "options": {"max_side": 640}},
             "pipeline": {"detect_workers": 2},
+            "tracking": {
+                "close_after_s": args.close_after_s,
+                "close_after_frames": args.close_after_frames,
+            },
             "alerts": {"webhooks": [{"name": "hook", "url": receiver.url}]},
             "watchlist": {"repeat_after_s": 0},
         }
@@ -251,7 +256,8 @@ async def bench_frame_to_webhook(seconds: float, threshold: float) -> list[str]:
         return [f"- frame -> webhook: no alert in {seconds:.0f} s (threshold {threshold})"]
     return [
         f"- last frame of a sighting -> webhook ({len(last)} alerts in {seconds:.0f} s, "
-        f"{len(sink.arrived)} sightings, entry threshold {threshold}): {percentiles(last)}",
+        f"{len(sink.arrived)} sightings, entry threshold {threshold}, tracks closed after "
+        f"{args.close_after_s:g} s or {args.close_after_frames} frames): {percentiles(last)}",
         f"- first frame of a sighting -> webhook: {percentiles(first)}",
     ]
 
@@ -262,7 +268,7 @@ async def bench(args: argparse.Namespace) -> list[str]:
     lines = bench_watchlist(embedder, sizes, args.rounds)
     lines += await bench_stored_to_webhook(embedder, args.alerts)
     if args.seconds > 0:
-        lines += await bench_frame_to_webhook(args.seconds, args.threshold)
+        lines += await bench_frame_to_webhook(args)
     return lines
 
 
@@ -274,6 +280,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--alerts", type=int, default=200, help="alerts for stored -> webhook")
     parser.add_argument("--seconds", type=float, default=40.0, help="service run; 0: skip")
     parser.add_argument("--threshold", type=float, default=0.5, help="entry cosine (service)")
+    parser.add_argument("--close-after-s", type=float, default=1.5, help="tracking setting")
+    parser.add_argument("--close-after-frames", type=int, default=5, help="tracking setting")
     parser.add_argument("--no-write", action="store_true", help="print only")
     args = parser.parse_args(argv)
     lines = asyncio.run(bench(args))
