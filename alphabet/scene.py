@@ -253,6 +253,14 @@ def synth_scene(
     # Sensor noise, one value per pixel for all channels (cheap at full-HD).
     noise = rng.integers(-4, 5, size=img.shape[:2], dtype=np.int16)[:, :, None]
     img = np.clip(img.astype(np.int16) + noise, 0, 255).astype(np.uint8)
+    # The lens and the stream's encoder: a little softness and JPEG blocks, as on cameras.
+    if rng.random() < 0.7:
+        img = np.asarray(cv2.GaussianBlur(img, (3, 3), rng.uniform(0.3, 1.0)), np.uint8)
+    if rng.random() < 0.5:
+        quality = int(rng.integers(50, 95))
+        ok, enc = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, quality])
+        if ok:
+            img = np.asarray(cv2.imdecode(enc, cv2.IMREAD_COLOR), np.uint8)
     return Scene(img, _boxes(boxes), texts, formats)
 
 
