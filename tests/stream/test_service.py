@@ -43,6 +43,7 @@ class Running:
     base: str
     service: Service
     client: httpx.AsyncClient
+    rtsp: RtspServer
 
 
 def _metric(text: str, name: str, camera: str) -> float:
@@ -92,16 +93,14 @@ async def running(rtsp_factory: Any, tmp_path: Path) -> AsyncIterator[Running]:
     while not server.started:
         await asyncio.sleep(0.05)
     async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
-        running = Running(f"http://127.0.0.1:{port}", service, client)
-        running.rtsp = rtsp  # type: ignore[attr-defined]
-        yield running
+        yield Running(f"http://127.0.0.1:{port}", service, client, rtsp)
     server.should_exit = True
     await task
 
 
 async def test_streams_in_sightings_out(running: Running) -> None:
     client, service = running.client, running.service
-    rtsp: RtspServer = running.rtsp  # type: ignore[attr-defined]
+    rtsp = running.rtsp
     assert (await client.get("/health")).json() == {"status": "ok"}
     ready = (await client.get("/ready")).json()
     assert ready["ready"] is True and set(ready["cameras"]) == {"gate", "phone"}
