@@ -13,6 +13,7 @@ makes thousands of crops a second. The same numpy Generator state gives the same
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 
 import cv2
@@ -122,23 +123,38 @@ class _Plate:
         self.cells = cells
 
 
+@dataclass(frozen=True)
+class _Lettering:
+    """How one plate's characters are set: height as a share of the plate's, and pitch
+    (centre to centre) as a share of the character height. Fonts and makers differ."""
+
+    char_height: float
+    pitch: float = _PITCH
+
+
 def _plate_layout(
-    plate_text: str, plate_format: PlateFormat, size: tuple[int, int], left: int
+    plate_text: str,
+    plate_format: PlateFormat,
+    size: tuple[int, int],
+    left: int,
+    lettering: _Lettering | None = None,
 ) -> list[tuple[str, int, int, int, int]]:
     """(char, x, y, pitch, ink_h) of every character and dash on a plate of ``size`` (w, h).
 
-    Characters are ``char_height`` of the plate high, spaced at a fixed pitch (narrowed
-    when the text would not fit), and the line is centred right of ``left`` (the band).
+    Characters are ``lettering.char_height`` of the plate high (the format's by default),
+    spaced at a fixed pitch (narrowed when the text would not fit), and the line is
+    centred right of ``left`` (the band).
     """
+    lettering = lettering or _Lettering(plate_format.char_height)
     width, height = size
     pattern = layout(plate_text, plate_format)
     units = sum(
         1.0 if c in PATTERN_SLOTS else _GAP_WIDTH if c == " " else _DASH_WIDTH for c in pattern
     )
-    ink_h = max(round(height * plate_format.char_height), 4)
+    ink_h = max(round(height * lettering.char_height), 4)
     margin = max(2, width // 30)
     room = width - left - 2 * margin
-    pitch = max(min(room / units, ink_h * _PITCH), 2.0)
+    pitch = max(min(room / units, ink_h * lettering.pitch), 2.0)
     x = left + margin + (room - pitch * units) / 2
     y = (height - ink_h) // 2 + (round(height * 0.06) if plate_format.top_strip else 0)
     cells: list[tuple[str, int, int, int, int]] = []
@@ -184,7 +200,10 @@ def _draw(
         left = max(round(width * 0.075), 2)
 
     alpha = np.zeros((height, width), np.uint8)
-    cells = _plate_layout(plate_text, plate_format, (width, height), left)
+    lettering = _Lettering(
+        plate_format.char_height * rng.uniform(0.93, 1.05), _PITCH * rng.uniform(0.85, 1.08)
+    )
+    cells = _plate_layout(plate_text, plate_format, (width, height), left, lettering)
     line, line_x = _line_alpha(glyph_set, cells)
     y = cells[0][2]
     # The line may overhang a very small plate by a pixel: clip it to the plate.
@@ -360,8 +379,10 @@ def _blur(img: Image, rng: np.random.Generator, d: float, plate_h: int) -> Image
     The budget is a Gaussian sigma proportional to the plate's height in pixels
     (``plate_h``): a blur that leaves an 80 px plate readable wipes out a 12 px one. The
     three effects split it, so stacked together they stay within what real crops show.
+    Budget and odds grow with the square root of difficulty: middling difficulties
+    already blur as much as typical real crops, and 0 leaves the plate sharp.
     """
-    budget = 0.4 + (0.35 + 0.65 * d) * plate_h / 16
+    budget = 0.4 + np.sqrt(d) * plate_h / 16
     if rng.random() < 0.35 * d:
         k = int(rng.integers(2, 3 + round(budget)))
         budget -= k / 3
@@ -372,11 +393,11 @@ def _blur(img: Image, rng: np.random.Generator, d: float, plate_h: int) -> Image
         kernel = np.asarray(cv2.warpAffine(kernel, rot, (k, k)), np.float32)
         kernel /= max(float(kernel.sum()), 1e-6)
         img = np.asarray(cv2.filter2D(img, -1, kernel), np.uint8)
-    if budget > 0.3 and rng.random() < 0.35 + 0.6 * d:
+    if budget > 0.3 and rng.random() < 0.9 * np.sqrt(d):
         sigma = rng.uniform(0.3, budget)
         budget -= sigma
         img = _gaussian(img, sigma)
-    if budget > 0.6 and rng.random() < 0.15 + 0.4 * d:
+    if budget > 0.6 and rng.random() < 0.55 * np.sqrt(d):
         # Seen at lower resolution, then enlarged (digital zoom, a detector's upscaled crop).
         h, w = img.shape[:2]
         factor = rng.uniform(1.2, 1.0 + budget)
