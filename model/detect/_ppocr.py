@@ -23,6 +23,8 @@ from platewatch.errors import PlatewatchError
 log = logging.getLogger(__name__)
 
 DET_FILE = "ch_PP-OCRv4_det_infer.onnx"
+#: The same detector quantised to 8 bits by model/detect/quantize.py (committed).
+INT8_PATH = Path(__file__).parent / "weights" / "ch_PP-OCRv4_det_int8.onnx"
 REC_FILE = "ch_PP-OCRv4_rec_infer.onnx"
 #: The recogniser's input height in pixels; width follows the crop's aspect ratio.
 REC_HEIGHT = 48
@@ -48,16 +50,24 @@ def models_dir() -> Path:
 
 @lru_cache(maxsize=8)
 def session(file: str, threads: int) -> Any:
-    """One onnxruntime session per (model file, thread count), shared by every detector."""
+    """One onnxruntime session per (model file, thread count), shared by every detector.
+
+    file: a file name inside rapidocr's models folder, or an absolute path.
+    """
     try:
         import onnxruntime as ort
     except ImportError as exc:
         raise BackendUnavailableError(
             "onnxruntime is not installed; `pip install onnxruntime`"
         ) from exc
-    path = models_dir() / file
+    path = Path(file) if Path(file).is_absolute() else models_dir() / file
     if not path.is_file():
-        raise BackendUnavailableError(f"{path} is missing; reinstall rapidocr-onnxruntime==1.4.4")
+        fix = (
+            "rebuild it with `python -m model.detect.quantize` or pass int8=False"
+            if path == INT8_PATH
+            else "reinstall rapidocr-onnxruntime==1.4.4"
+        )
+        raise BackendUnavailableError(f"{path} is missing; {fix}")
     opts = ort.SessionOptions()
     opts.intra_op_num_threads = threads
     opts.inter_op_num_threads = 1
@@ -83,11 +93,14 @@ class ProbabilityMap:
     scale: float
 
 
-def text_probability(bgr: npt.NDArray[np.uint8], max_side: int, threads: int = 1) -> ProbabilityMap:
-    """Run the text detector on a frame scaled so its longer side is ``max_side`` pixels.
+def prepare(
+    bgr: npt.NDArray[np.uint8], max_side: int
+) -> tuple[npt.NDArray[np.float32], tuple[int, int], float]:
+    """The detector's input for a frame scaled so its longer side is ``max_side`` pixels.
 
     Small frames are scaled up (small plates are found far more often at 2x); the scaled
-    image is padded, not stretched, to multiples of 32.
+    image is padded, not stretched, to multiples of 32. Returns the (1, 3, H, W) input,
+    the scaled image's (height, width) inside it, and the scale.
     """
     h, w = bgr.shape[:2]
     scale = max_side / max(h, w)
@@ -97,7 +110,16 @@ def text_probability(bgr: npt.NDArray[np.uint8], max_side: int, threads: int = 1
     ph, pw = -(-sh // STRIDE) * STRIDE, -(-sw // STRIDE) * STRIDE
     padded = np.zeros((ph, pw, 3), np.uint8)
     padded[:sh, :sw] = small
-    out = session(DET_FILE, threads).run(None, {"x": _to_input(padded)})[0]
+    return _to_input(padded), (sh, sw), scale
+
+
+def text_probability(
+    bgr: npt.NDArray[np.uint8], max_side: int, threads: int = 1, int8: bool = False
+) -> ProbabilityMap:
+    """Run the text detector (the 8-bit copy when ``int8``) on a frame; see :func:`prepare`."""
+    x, (sh, sw), scale = prepare(bgr, max_side)
+    model = str(INT8_PATH) if int8 else DET_FILE
+    out = session(model, threads).run(None, {"x": x})[0]
     return ProbabilityMap(out[0, 0, :sh, :sw].astype(np.float32), scale)
 
 
