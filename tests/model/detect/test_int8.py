@@ -1,0 +1,46 @@
+"""The 8-bit text detector (the default) against the float one, on alphabet.scene's
+synthetic road scenes (cars, plates of many formats, sign text)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from alphabet.scene import synth_scene
+from model.detect import BackendUnavailableError, _ppocr, create_detector
+from model.detect.evaluate import match
+from model.protocols import Detector
+from tests.model.detect.scenes import frame_of
+
+
+@pytest.fixture(scope="module")
+def ppocr_float() -> Detector:
+    return create_detector("ppocr", int8=False)
+
+
+def test_int8_detector_is_committed_and_is_the_default(ppocr: Detector) -> None:
+    assert _ppocr.INT8_PATH.is_file()
+    assert ppocr.options.int8 is True  # type: ignore[attr-defined]
+
+
+def test_int8_finds_what_the_float_detector_finds(ppocr: Detector, ppocr_float: Detector) -> None:
+    rng = np.random.default_rng(7)
+    plates = hits8 = hits32 = 0
+    for _ in range(4):
+        scene = synth_scene(rng)
+        plates += len(scene.boxes)
+        hits8 += int((match(scene.boxes, ppocr.detect(frame_of(scene.pixels))) >= 0).sum())
+        hits32 += int((match(scene.boxes, ppocr_float.detect(frame_of(scene.pixels))) >= 0).sum())
+    # Synthetic plates are 12-60 px high in random formats: most, not all, are found.
+    assert hits8 >= 0.6 * plates, (hits8, plates)
+    assert abs(hits8 - hits32) <= max(1, plates // 10), (hits8, hits32)
+
+
+def test_missing_int8_file_says_how_to_rebuild(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr(_ppocr, "INT8_PATH", tmp_path / "gone.onnx")
+    with pytest.raises(BackendUnavailableError, match=r"model\.detect\.quantize.*int8=False"):
+        create_detector("ppocr")
