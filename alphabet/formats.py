@@ -176,11 +176,9 @@ def random_plate_text(fmt: str | PlateFormat, rng: np.random.Generator) -> str:
     """A random valid plate text of a format: normalised, no separators (``"AA5149EK"``)."""
     plate_format = fmt if isinstance(fmt, PlateFormat) else get_format(fmt)
     pattern = _pick(plate_format.patterns, rng)
-    return "".join(
-        _pick(plate_format.letters if c == "L" else DIGITS, rng)
-        for c in pattern
-        if c in PATTERN_SLOTS
-    )
+    slots = [plate_format.letters if c == "L" else DIGITS for c in pattern if c in PATTERN_SLOTS]
+    draws = rng.random(len(slots))  # one call for all characters: it is the slow part
+    return "".join(pool[int(u * len(pool))] for pool, u in zip(slots, draws, strict=True))
 
 
 def layout(plate_text: str, plate_format: PlateFormat) -> str:

@@ -12,6 +12,7 @@ makes thousands of crops a second. The same numpy Generator state gives the same
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -63,11 +64,16 @@ def _ink_columns(glyph_set: str, ch: str) -> tuple[int, int]:
     return int(cols[0]), int(cols[-1]) + 1
 
 
-@lru_cache(maxsize=256)
-def _glyph_ink(glyph_set: str, ch: str) -> Image:
-    """A glyph's ink at full resolution, cut to its own columns: (52, w) uint8, 255 = ink."""
+@lru_cache(maxsize=4096)
+def _glyph_ink(glyph_set: str, ch: str, room: int) -> Image:
+    """A glyph's ink at full resolution, cut to its own columns and squeezed to at most
+    ``room`` columns (a narrow pitch condenses wide letters): (52, w) uint8, 255 = ink."""
     x0, x1 = _ink_columns(glyph_set, ch)
     ink = 255 - load_glyphs(glyph_set)[ch][_INK_ROWS[0] : _INK_ROWS[1], x0:x1]
+    if ink.shape[1] > room:
+        ink = np.asarray(
+            cv2.resize(ink, (room, ink.shape[0]), interpolation=cv2.INTER_AREA), np.uint8
+        )
     ink.setflags(write=False)
     return ink
 
@@ -87,12 +93,8 @@ def _line_alpha(glyph_set: str, cells: list[tuple[str, int, int, int, int]]) -> 
         (_INK_ROWS[1] - _INK_ROWS[0], max(round((line_x1 - line_x0) * scale), 1)), np.uint8
     )
     for ch, x, _, pitch, _ in cells:
-        ink = _glyph_ink(glyph_set, "8" if ch == UNKNOWN else ch)
         room = max(int(pitch * scale * 0.92), 1)
-        if ink.shape[1] > room:  # a narrow pitch squeezes wide letters
-            ink = np.asarray(
-                cv2.resize(ink, (room, ink.shape[0]), interpolation=cv2.INTER_AREA), np.uint8
-            )
+        ink = _glyph_ink(glyph_set, "8" if ch == UNKNOWN else ch, room)
         nx = round((x - line_x0) * scale + (pitch * scale - ink.shape[1]) / 2)
         nx = min(max(nx, 0), strip.shape[1] - ink.shape[1])
         if nx >= 0:
@@ -416,24 +418,32 @@ def _corners(
     grow with difficulty; margins of car body surround the plate as a detector cuts it.
     """
     pw, ph = plate_size
-    angle = np.deg2rad(rng.normal(0, 5 * d))
+    angle = math.radians(rng.normal(0, 5 * d))
+    cos, sin = math.cos(angle), math.sin(angle)
     shear = rng.normal(0, 0.12 * d)
     persp = rng.uniform(-0.12, 0.12) * d  # one side nearer the camera: taller
-    pts = np.array([[0, 0], [pw, 0], [pw, ph], [0, ph]], np.float32) - [pw / 2, ph / 2]
-    pts[:, 0] += shear * pts[:, 1]
-    pts[:, 1] *= 1 + persp * np.sign(pts[:, 0])[:] * 1.0
-    rot = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]], np.float32)
-    pts = pts @ rot.T
-    pts += rng.normal(0, 0.015 * d, size=(4, 2)).astype(np.float32) * [pw, ph]
-    lo, hi = pts.min(axis=0), pts.max(axis=0)
+    jitter = rng.normal(0, 0.015 * d, size=8).tolist()
+    pts: list[tuple[float, float]] = []
+    # Plain floats: four points do not pay numpy's per-call cost.
+    for i, (x, y) in enumerate(
+        ((-pw / 2, -ph / 2), (pw / 2, -ph / 2), (pw / 2, ph / 2), (-pw / 2, ph / 2))
+    ):
+        x += shear * y
+        y *= 1 + (persp if x > 0 else -persp)
+        pts.append(
+            (x * cos - y * sin + jitter[2 * i] * pw, x * sin + y * cos + jitter[2 * i + 1] * ph)
+        )
+    xs, ys = [p[0] for p in pts], [p[1] for p in pts]
+    span_x, span_y = max(xs) - min(xs), max(ys) - min(ys)
     # Detector boxes are tight: a few percent of car body, sometimes a cut-off border.
-    mx = (hi[0] - lo[0]) * rng.uniform(-0.01 * d, _lerp(0.04, 0.08, d))
-    my = (hi[1] - lo[1]) * rng.uniform(-0.03 * d, _lerp(0.12, 0.25, d))
+    mx = span_x * rng.uniform(-0.01 * d, _lerp(0.04, 0.08, d))
+    my = span_y * rng.uniform(-0.03 * d, _lerp(0.12, 0.25, d))
     # A detector's box is not centred on the plate: shift the plate a little.
-    shift = rng.uniform(-0.5, 0.5, size=2) * [mx, my] * d
-    pts = pts - lo + [mx, my] + shift
-    size = (int(np.ceil(hi[0] - lo[0] + 2 * mx)), int(np.ceil(hi[1] - lo[1] + 2 * my)))
-    return pts.astype(np.float32), (max(size[0], 8), max(size[1], 8))
+    sx, sy = rng.uniform(-0.5, 0.5, size=2).tolist()
+    dx, dy = mx - min(xs) + sx * mx * d, my - min(ys) + sy * my * d
+    corners = np.array([(x + dx, y + dy) for x, y in pts], np.float32)
+    size = (max(math.ceil(span_x + 2 * mx), 8), max(math.ceil(span_y + 2 * my), 8))
+    return corners, size
 
 
 @lru_cache(maxsize=1)
