@@ -304,7 +304,9 @@ def test_generate_batch_empty() -> None:
 )
 def test_generate_batch_rejects_bad_arguments(kwargs: dict[str, object], message: str) -> None:
     args: dict[str, object] = {"n": 3, "seed": 0} | kwargs
-    with pytest.raises(ValueError, match=message) if message != "'mars'" else pytest.raises(
-        PlateFormatError, match=message
+    with (
+        pytest.raises(ValueError, match=message)
+        if message != "'mars'"
+        else pytest.raises(PlateFormatError, match=message)
     ):
         generate_batch(**args)  # type: ignore[arg-type]
