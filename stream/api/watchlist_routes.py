@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request, Response
 
@@ -17,8 +18,8 @@ from stream.api.schemas import EntryCreated, EntryIn, EntryOut, RowId
 router = APIRouter(prefix="/api/watchlist", tags=["watchlist"], route_class=ApiRoute)
 
 
-def _draft(hub: object, body: EntryIn) -> EntryDraft:
-    default = hub.watch.default_threshold  # type: ignore[attr-defined]
+def _draft(hub: Any, body: EntryIn) -> EntryDraft:
+    default = hub.watch.default_threshold
     threshold = default if body.threshold is None else body.threshold
     return EntryDraft(body.plate_text, threshold, body.label, body.hours)
 

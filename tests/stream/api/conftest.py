@@ -5,14 +5,18 @@ from __future__ import annotations
 # aiortc before anything that may load TensorFlow (TRAPS.md 1).
 from stream.service import Components, Service  # isort: skip
 
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import Engine
 
 from model.detect import create_detector
+from store.db import make_engine, migrate
 from stream.api.token_store import TokenStore
 from stream.app import create_app
 from stream.config import StoreConfig, parse_config
@@ -35,6 +39,43 @@ class Api:
     def client(self, role: str | None) -> Any:
         token = {"read": self.read_token, "admin": self.admin_token, None: None}[role]
         return self.server.client(token)
+
+
+PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+
+
+@pytest.fixture(scope="session")
+def pg_url() -> Iterator[str]:
+    """A fresh database on the PostgreSQL server at 127.0.0.1:5432, dropped at the end."""
+    try:
+        admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text("select 1"))
+    except Exception as exc:  # any failure to connect means: no server here
+        pytest.skip(f"PostgreSQL at 127.0.0.1:5432 not reachable: {exc}")
+    name = f"platewatch_api_{uuid.uuid4().hex[:10]}"
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    """The store's database, migrated: a SQLite file, or PostgreSQL (emptied after)."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'platewatch.db'}"
+    else:
+        url = request.getfixturevalue("pg_url")
+    eng = make_engine(url)
+    migrate(eng)
+    yield eng
+    if request.param == "postgresql":
+        with eng.begin() as conn:
+            conn.execute(text("TRUNCATE alerts, alert_deliveries, watchlist_entries, api_tokens"))
+    eng.dispose()
 
 
 @pytest.fixture(scope="session")

@@ -7,11 +7,9 @@ import json
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 
 import numpy as np
 import pytest
-from sqlalchemy import create_engine
 from sqlalchemy.engine import Engine
 
 from alphabet.render import render
@@ -21,7 +19,6 @@ from stream.alerts.dispatch import Dispatcher, backoff_s
 from stream.alerts.live import LiveFeed
 from stream.alerts.mqtt import MqttChannel
 from stream.alerts.outbox import AlertFilter, Outbox
-from stream.alerts.tables import create_tables
 from stream.alerts.types import Channel
 from stream.alerts.webhook import (
     ALERT_HEADER,
@@ -36,14 +33,6 @@ from tests.stream.api.receivers import MqttListener, WebhookReceiver, mqtt_avail
 
 SECRET = "s3cret-shared-with-the-receiver"
 FAST = RetryConfig(initial_s=0.05, max_s=0.2, factor=2)
-
-
-@pytest.fixture
-def engine(tmp_path: Path) -> Iterator[Engine]:
-    eng = create_engine(f"sqlite:///{tmp_path / 'alerts.db'}")
-    create_tables(eng)
-    yield eng
-    eng.dispose()
 
 
 @pytest.fixture
