@@ -47,17 +47,13 @@ class WatchlistConfig(_Section):
 
 
 class AuthConfig(_Section):
-    """API tokens and request limits of the HTTP API."""
+    """API tokens and request limits of the HTTP API (every /api/ route needs a token;
+    /health, /ready, /metrics and /whip are the service's own and need none)."""
 
     enabled: bool = Field(
         default=True,
         title="tokens required",
         description="false: every request is admin (only for a service behind its own gate)",
-    )
-    public_paths: list[str] = Field(
-        default_factory=lambda: ["/health", "/ready", "/metrics"],
-        title="public paths",
-        description="paths answered without a token (exact match)",
     )
     max_upload_bytes: int = Field(
         default=8 * 1024 * 1024,
