@@ -74,7 +74,9 @@ class Pipeline:
         self.config = config
         self.scheduler = FrameScheduler()
         self._emit = emit
-        self._detected: asyncio.Queue[Detected] = asyncio.Queue(maxsize=4 * config.embed_batch)
+        # Frames waiting for embedding hold their pixels: bounded, so a slow embedder
+        # pushes back onto the cameras' drop-oldest queues instead of growing memory.
+        self._detected: asyncio.Queue[Detected] = asyncio.Queue(maxsize=config.embed_batch)
         self._detect_pool = ThreadPoolExecutor(config.detect_workers, thread_name_prefix="detect")
         self._embed_pool = ThreadPoolExecutor(1, thread_name_prefix="embed")
         self._tasks: list[asyncio.Task[None]] = []

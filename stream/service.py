@@ -192,8 +192,8 @@ class Service:
 
     async def stop(self) -> None:
         """Stop cameras, close open tracks into sightings, store them, close the store."""
-        for runner in list(self._cameras.values()):
-            await runner.stop()
+        # Together: a network camera may take up to its read timeout to let go.
+        await asyncio.gather(*(runner.stop() for runner in self._cameras.values()))
         await self.pipeline.stop()
         await self.whip.close()
         with contextlib.suppress(TimeoutError):
