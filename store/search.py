@@ -51,17 +51,20 @@ def _check(k: int, filters: SearchFilters) -> None:
 def _exact(
     store: Store, vector: npt.NDArray[np.float32], need: int, f: SearchFilters
 ) -> list[tuple[Sighting, float]]:
-    query = _filtered(select(S), f.camera, f.since, f.until).where(
+    """Score every row the filter leaves (at most EXACT_SCAN_LIMIT), fetch the best."""
+    query = _filtered(select(S.c.id, S.c.embedding), f.camera, f.since, f.until).where(
         S.c.model_version == store.model_version
     )
     with store.engine.connect() as conn:
-        rows = list(conn.execute(query))
+        rows = conn.execute(query).all()
     if not rows:
         return []
-    sightings = [sighting_of(r) for r in rows]
-    scores = np.stack([s.vector for s in sightings]) @ vector
+    ids = np.array([r[0] for r in rows], np.int64)
+    matrix = np.frombuffer(b"".join(r[1] for r in rows), "<f4").reshape(len(rows), -1)
+    scores = matrix @ vector
     order = np.argsort(-scores)[:need]
-    return [(sightings[i], float(scores[i])) for i in order]
+    found = store.get_sightings(ids[order].tolist())
+    return [(found[int(ids[i])], float(scores[i])) for i in order if int(ids[i]) in found]
 
 
 def _pgvector(

@@ -28,7 +28,7 @@ S = schema.sightings
 #: Ids this far below the index's highest one are re-checked at each catch-up: on
 #: PostgreSQL a lower id can commit after a higher one, and SQLite reuses the highest id
 #: after it was deleted.
-CATCH_UP_WINDOW = 2000
+CATCH_UP_WINDOW = 1000
 #: Vector backends open_store accepts.
 VECTOR_BACKENDS = ("auto", "hnswlib", "pgvector")
 
@@ -141,7 +141,7 @@ class Store:
                     mine,
                 )
             )
-            missing = [int(i) for (i,) in recent if not index.holds(int(i))]
+            missing = index.missing([int(i) for (i,) in recent])
             late = [
                 conn.execute(
                     select(S.c.id, S.c.embedding).where(S.c.id.in_(missing[i : i + 900]))
@@ -157,7 +157,7 @@ class Store:
             for part in itertools.chain(late, conn.execute(query).partitions(5000)):
                 ids = np.array([r[0] for r in part], np.int64)
                 vecs = np.stack([_from_bytes(r[1]) for r in part])
-                index.add(ids, vecs)
+                index.add(ids, vecs, threads=-1)
                 added += len(ids)
         if added:
             log.info("index: caught up %d vectors from SQL", added)

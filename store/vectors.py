@@ -29,9 +29,11 @@ class HnswSettings:
     many seconds passed since the last catch-up (0: before every search; < 0: never).
     """
 
+    # Measured on the shipped model's embeddings (docs/store.md): ef decides recall,
+    # ef_construction barely does above 100 but doubles the insert cost at 200.
     m: int = 16
-    ef_construction: int = 200
-    ef: int = 64
+    ef_construction: int = 100
+    ef: int = 256
     refresh_s: float = 1.0
 
 
@@ -57,9 +59,11 @@ class VectorIndex:
 
     # --- writing --------------------------------------------------------------------
 
-    def add(self, ids: npt.NDArray[np.int64], vectors: npt.NDArray[np.float32]) -> None:
+    def add(
+        self, ids: npt.NDArray[np.int64], vectors: npt.NDArray[np.float32], threads: int = 1
+    ) -> None:
         """ids: (N,) sighting ids; vectors: (N, D) float32 unit vectors. Re-adding an id
-        replaces its vector."""
+        replaces its vector. threads: -1 for every core (catch-up of many rows)."""
         if len(ids) == 0:
             return
         with self._lock:
@@ -71,7 +75,7 @@ class VectorIndex:
                 if int(i) in self._deleted:
                     self._index.unmark_deleted(int(i))
                     self._deleted.discard(int(i))
-            self._index.add_items(vectors, ids, num_threads=1)
+            self._index.add_items(vectors, ids, num_threads=threads)
             self._ids.update(int(i) for i in ids)
             self.max_id = max(self.max_id, int(np.max(ids)))
 
@@ -88,10 +92,11 @@ class VectorIndex:
         with self._lock:
             return len(self._ids) - len(self._deleted)
 
-    def holds(self, sighting_id: int) -> bool:
-        """Whether the index has a live vector for this sighting."""
+    def missing(self, ids: list[int]) -> list[int]:
+        """Those of ``ids`` without a live vector in the index."""
         with self._lock:
-            return sighting_id in self._ids and sighting_id not in self._deleted
+            absent = set(ids) - self._ids
+            return sorted(absent | (set(ids) & self._deleted))
 
     def live_ids(self) -> set[int]:
         with self._lock:
