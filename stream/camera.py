@@ -147,10 +147,11 @@ class CameraRunner:
     def _accept(self, frame: Frame) -> None:
         self._received += 1
         self.latest = frame
+        metrics.FRAMES_DECODED.labels(self.name).inc()
         if self._keep(frame):
             self._queued += 1
             self.queue.put(Arrival(frame, time.monotonic()))
-            metrics.FRAMES_DECODED.labels(self.name).inc()
+            metrics.FRAMES_QUEUED.labels(self.name).inc()
         metrics.QUEUE_DEPTH.labels(self.name).set(len(self.queue))
 
     async def _read(self, source: FrameSource) -> None:

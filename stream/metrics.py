@@ -22,12 +22,18 @@ _LATENCY = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 
 FRAMES_RECEIVED = Counter(
     "platewatch_frames_received_total",
-    "Frames a camera source delivered (before sampling).",
+    "Video frames arriving from the camera (compressed packets for FFmpeg sources).",
     ["camera"],
     registry=REGISTRY,
 )
 FRAMES_DECODED = Counter(
     "platewatch_frames_decoded_total",
+    "Frames decoded to pixels and handed to the camera's runner.",
+    ["camera"],
+    registry=REGISTRY,
+)
+FRAMES_QUEUED = Counter(
+    "platewatch_frames_queued_total",
     "Frames kept by sampling and the motion gate and put on the camera's queue.",
     ["camera"],
     registry=REGISTRY,
@@ -182,6 +188,7 @@ def forget_camera(camera: str) -> None:
     for metric in (
         FRAMES_RECEIVED,
         FRAMES_DECODED,
+        FRAMES_QUEUED,
         FRAMES_DROPPED,
         FRAMES_PROCESSED,
         CAMERA_UP,

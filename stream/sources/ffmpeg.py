@@ -6,7 +6,7 @@ import asyncio
 import logging
 import threading
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -82,15 +82,23 @@ class FfmpegSource:
             error = SourceError(f"camera {self.camera!r}: decoder crashed: {exc}")
         handoff.finish(error)
 
+    @staticmethod
+    def _frames(container: Any, stream: Any, received: Any) -> Iterator[Any]:
+        """Decoded frames of ``stream``; each compressed packet is counted as received."""
+        for packet in container.demux(stream):
+            if packet.size:
+                received.inc()
+            yield from packet.decode()
+
     def _play(self, container: Any, handoff: Handoff, index: int) -> int:
         stream = container.streams.video[0]
         stream.thread_type = "AUTO"
         start_wall = time.monotonic()
         start_time = datetime.now(UTC)
-        for av_frame in container.decode(stream):
+        received = metrics.FRAMES_RECEIVED.labels(self.camera)
+        for av_frame in self._frames(container, stream, received):
             if handoff.stopped.is_set():
                 break
-            metrics.FRAMES_RECEIVED.labels(self.camera).inc()
             offset = float(av_frame.time or 0.0)
             if self.source.realtime and not self.live:
                 delay = start_wall + offset - time.monotonic()

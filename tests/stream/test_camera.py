@@ -53,7 +53,9 @@ async def test_video_file_is_read_sampled_and_ends(tmp_path: Path) -> None:
     assert state.frames_received == 40
     assert state.frames_queued == 20 and len(runner.queue) == 20
     assert runner.latest is not None and runner.latest.pixels.shape == (360, 640, 3)
-    assert _value("platewatch_frames_decoded_total", "file-cam") == 20
+    assert _value("platewatch_frames_received_total", "file-cam") == 40
+    assert _value("platewatch_frames_decoded_total", "file-cam") == 40
+    assert _value("platewatch_frames_queued_total", "file-cam") == 20
     await runner.stop()
 
 
