@@ -39,12 +39,12 @@ from model.types import Frame  # noqa: E402
 SIZE = (1280, 720)
 #: (label, backend, options) measured in this order.
 VARIANTS: list[tuple[str, str, dict[str, object]]] = [
-    ("ppocr default (8-bit, max_side 960)", "ppocr", {}),
-    ("ppocr float, max_side 960", "ppocr", {"int8": False}),
-    ("ppocr 8-bit, max_side 640", "ppocr", {"max_side": 640}),
-    ("ppocr float, max_side 640", "ppocr", {"max_side": 640, "int8": False}),
-    ("ppocr 8-bit, max_side 1280", "ppocr", {"max_side": 1280}),
-    ("ppocr 8-bit 960, no read check", "ppocr", {"verify": False}),
+    ("ppocr default (float, max_side 960)", "ppocr", {}),
+    ("ppocr 8-bit, max_side 960", "ppocr", {"int8": True}),
+    ("ppocr float, max_side 640", "ppocr", {"max_side": 640}),
+    ("ppocr 8-bit, max_side 640", "ppocr", {"max_side": 640, "int8": True}),
+    ("ppocr float, max_side 1280", "ppocr", {"max_side": 1280}),
+    ("ppocr float 960, no read check", "ppocr", {"verify": False}),
     ("easyocr (CRAFT, max_side 960)", "easyocr", {}),
 ]
 

@@ -28,10 +28,10 @@ class PpocrOptions(PlateOptions):
         "(small frames are scaled up); smaller is faster, larger finds smaller plates",
     )
     int8: bool = Field(
-        default=True,
+        default=False,
         title="8-bit detector",
-        description="run the 8-bit copy of the text detector (about 1.8x faster on one core; "
-        "docs/detection.md compares it with the float one)",
+        description="run the 8-bit copy of the text detector: about 1.8x faster on one core "
+        "but it finds fewer plates (docs/detection.md)",
     )
     threshold: float = Field(default=0.3, gt=0, lt=1, title="text pixel probability")
     min_score: float = Field(default=0.5, gt=0, lt=1, title="mean probability of a text region")

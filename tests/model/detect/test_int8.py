@@ -1,4 +1,4 @@
-"""The 8-bit text detector (the default) against the float one, on alphabet.scene's
+"""The 8-bit text detector (an option) against the float one (the default), on alphabet.scene's
 synthetic road scenes (cars, plates of many formats, sign text)."""
 
 from __future__ import annotations
@@ -17,15 +17,23 @@ from tests.model.detect.scenes import frame_of
 
 @pytest.fixture(scope="module")
 def ppocr_float() -> Detector:
-    return create_detector("ppocr", int8=False)
+    return create_detector("ppocr")
 
 
-def test_int8_detector_is_committed_and_is_the_default(ppocr: Detector) -> None:
+@pytest.fixture(scope="module")
+def ppocr_int8() -> Detector:
+    return create_detector("ppocr", int8=True)
+
+
+def test_int8_detector_is_committed_but_not_the_default(ppocr: Detector) -> None:
     assert _ppocr.INT8_PATH.is_file()
-    assert ppocr.options.int8 is True  # type: ignore[attr-defined]
+    assert ppocr.options.int8 is False  # type: ignore[attr-defined]
 
 
-def test_int8_finds_what_the_float_detector_finds(ppocr: Detector, ppocr_float: Detector) -> None:
+def test_int8_finds_what_the_float_detector_finds(
+    ppocr_int8: Detector, ppocr_float: Detector
+) -> None:
+    ppocr = ppocr_int8
     rng = np.random.default_rng(7)
     plates = hits8 = hits32 = 0
     for _ in range(4):
@@ -43,4 +51,4 @@ def test_missing_int8_file_says_how_to_rebuild(
 ) -> None:
     monkeypatch.setattr(_ppocr, "INT8_PATH", tmp_path / "gone.onnx")
     with pytest.raises(BackendUnavailableError, match=r"model\.detect\.quantize.*int8=False"):
-        create_detector("ppocr")
+        create_detector("ppocr", int8=True)
