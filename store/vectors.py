@@ -92,6 +92,10 @@ class VectorIndex:
         with self._lock:
             return len(self._ids) - len(self._deleted)
 
+    def holds(self, sighting_id: int) -> bool:
+        """Whether the index has a live vector for this sighting."""
+        return not self.missing([sighting_id])
+
     def missing(self, ids: list[int]) -> list[int]:
         """Those of ``ids`` without a live vector in the index."""
         with self._lock:

@@ -16,6 +16,7 @@ import pytest
 
 from store import (
     DedupSettings,
+    HnswSettings,
     SearchFilters,
     SightingNotFound,
     StoreError,
@@ -232,3 +233,40 @@ def test_kill_9_during_ingest_loses_no_committed_sighting(tmp_path: Path) -> Non
     assert store.count() >= committed
     assert len(store.index) == store.count()
     assert store.index.live_ids() == set(range(1, store.count() + 1))
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_two_processes_share_one_store(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """Two service processes (here two Store objects, each with its own hnswlib index)
+    writing to one database: each search first catches up with the other's rows, including
+    one that committed late with a lower id than rows already seen."""
+    url = str(tmp_path / "shared") if backend == "sqlite" else request.getfixturevalue("pg_url")
+    now = HnswSettings(refresh_s=0)  # catch up before every search
+    a = open_store(url, DIM, MODEL, data_dir=tmp_path / "a", hnsw=now)
+    b = open_store(url, DIM, MODEL, data_dir=tmp_path / "b", hnsw=now)
+    try:
+        vecs = unit_vectors(12, seed=8)
+        written = a.add_sightings([sighting(v) for v in vecs[:10]])
+        assert len(b.index) == 0  # not yet looked
+        assert search_vector(b, vecs[4], k=1)[0].sighting.id == written[4].id
+        assert len(b.index) == 10
+        # A row that "committed late" (its id below b's high-water mark) reaches b's index.
+        late = a.add_sightings([sighting(vecs[10])])[0]
+        b.index.remove([late.id])
+        b.refresh()
+        assert b.index.holds(late.id) and len(b.index) == 11
+        # A row deleted by one process is never returned by the other.
+        a.delete_sightings([written[4].id])
+        assert all(m.sighting.id != written[4].id for m in search_vector(b, vecs[4], k=5))
+    finally:
+        a.close()
+        b.close()
+        if backend == "postgresql":
+            from sqlalchemy import create_engine, text
+
+            engine = create_engine(url)
+            with engine.begin() as conn:
+                conn.execute(text("DELETE FROM sightings"))
+            engine.dispose()
