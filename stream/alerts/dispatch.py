@@ -81,14 +81,13 @@ class Dispatcher:
         """One round: each receiver not waiting out a backoff gets its pending alerts in
         order, stopping at its first failure. Returns how many were delivered."""
         ready = self._ready(time.monotonic())
-        if not ready:
-            return 0
-        pending = await asyncio.to_thread(self._log.pending, ready, batch * len(ready))
-        by_receiver: dict[str, list[Delivery]] = defaultdict(list)
-        for d in pending:
-            by_receiver[d.receiver].append(d)
-        counts = await asyncio.gather(*(self._drain(r, ds) for r, ds in by_receiver.items()))
+        counts = await asyncio.gather(*(self._round(r, batch) for r in ready))
         return sum(counts)
+
+    async def _round(self, receiver: str, batch: int) -> int:
+        # Each receiver reads its own queue, so one with a long backlog starves no other.
+        pending = await asyncio.to_thread(self._log.pending, [receiver], batch)
+        return await self._drain(receiver, pending) if pending else 0
 
     async def _drain(self, receiver: str, deliveries: list[Delivery]) -> int:
         channel = self._channels[receiver]
