@@ -134,3 +134,19 @@ def test_one_sighting_and_its_images(api: Api, stored: dict[str, int]):
         decoded = cv2.imdecode(np.frombuffer(answer.content, np.uint8), cv2.IMREAD_COLOR)
         assert decoded is not None and min(decoded.shape[:2]) >= min_side * 0.5
     assert (missing.status_code, no_crop.status_code) == (404, 404)
+
+
+def test_remote_search(api: Api, stored: dict[str, int]):
+    from stream.api.client import RemoteError, remote_search
+
+    found = remote_search(
+        api.server.url, api.read_token, "AB1234CD", camera="gate", since=BASE, limit=2
+    )
+    assert [h["id"] for h in found][:1] == [stored["AB1234CD"]]
+    assert all(h["camera"] == "gate" for h in found)
+    with pytest.raises(RemoteError, match=r"401.*PLATEWATCH_TOKEN"):
+        remote_search(api.server.url, None, "AB1234CD")
+    with pytest.raises(RemoteError, match="422"):
+        remote_search(api.server.url, api.read_token, "AB#1")
+    with pytest.raises(RemoteError, match="cannot reach"):
+        remote_search("http://127.0.0.1:9", api.read_token, "AB1234CD")
