@@ -31,13 +31,15 @@ async def serve(
     )
     await service.start()
     try:
-        # Printed for the person who started it: where to look.
-        print(
-            f"platewatch serving {len(config.cameras)} camera(s) at "
-            f"http://{config.http.host}:{port}  (data: {data})",
-            flush=True,
-        )
-        await server.serve()
+        serving = asyncio.create_task(server.serve())
+        while not server.started and not serving.done():
+            await asyncio.sleep(0.05)
+        if server.started:
+            announce(
+                f"platewatch serving {len(config.cameras)} camera(s) at "
+                f"http://{config.http.host}:{port}  (data: {data})"
+            )
+        await serving
     finally:
         await service.stop()
 
