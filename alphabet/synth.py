@@ -561,10 +561,13 @@ def realistic_crop(text: str, fmt: str, rng: np.random.Generator, difficulty: fl
     return np.ascontiguousarray(out, dtype=np.uint8)
 
 
-def mask_characters(plate_text: str, rng: np.random.Generator) -> str:
-    """Hide one to three characters (UC3M hides two) with ``?``."""
+def mask_characters(plate_text: str, rng: np.random.Generator, count: int | None = None) -> str:
+    """Hide ``count`` characters with ``?``; by default one to three, most often two (as
+    UC3M-LP hides two of every plate)."""
     chars = list(plate_text)
-    count = min(int(rng.choice([1, 2, 2, 2, 3])), len(chars))
+    if count is None:
+        count = int(rng.choice([1, 2, 2, 2, 3]))
+    count = min(count, len(chars))
     for i in rng.choice(len(chars), size=count, replace=False):
         chars[int(i)] = UNKNOWN
     return "".join(chars)

@@ -3,6 +3,12 @@ difficulties, clean plates, still scenes and traffic frames. Prints the figures 
 appends them to docs/benchmarks.md under "Synthetic generator".
 
     .venv/bin/python benchmarks/bench_synth.py [--crops 3000] [--repeat 3] [--no-append]
+                                              [--ocr 100]
+
+With ``--ocr N`` it also reads N real crops of br_cc and uc3m_crops (../shared/data) and N
+synthetic crops of the same format at several difficulties with the PP-OCRv4 recogniser
+(model.ocr_baseline), and reports exact-read share and character error rate of each: how
+hard the synthetic mix is next to real cameras, judged by a reader neither was tuned on.
 
 Two figures per row, each the best of ``--repeat`` runs: items per second of wall-clock
 time, and items per second of the process's own CPU time. On a shared, busy machine the
@@ -88,6 +94,55 @@ def measure(crops: int, repeat: int) -> list[tuple[str, Rate]]:
     return rows
 
 
+#: (dataset folder, plate format of its plates, characters hidden per real crop).
+OCR_SETS = (("br_cc", "br", 0), ("uc3m_crops", "es", 2))
+OCR_DIFFICULTIES = (0.3, 0.6, 0.8, 1.0)
+
+
+def _read_all(crops: list[np.ndarray], texts: list[str]) -> tuple[float, float]:
+    """(share read exactly, character error rate) against the visible characters: a
+    hidden character (``?``, a grey block) counts as read when the reader skips it."""
+    from alphabet.text import edit_distance
+    from model.ocr_baseline import read_crop
+
+    exact, errors = 0, 0.0
+    for crop, text in zip(crops, texts, strict=True):
+        text = text.replace("?", "")
+        distance = edit_distance(read_crop(crop)[0], text)
+        exact += distance == 0
+        errors += min(distance, len(text)) / len(text)
+    return exact / len(texts), errors / len(texts)
+
+
+def ocr_realism(count: int) -> list[tuple[str, float, float]]:
+    """(what, exact share, CER) for real crops and synthetic ones at several difficulties."""
+    import csv
+
+    from alphabet.synth import mask_characters, realistic_crop
+
+    shared = Path(os.environ.get("PLATEWATCH_SHARED_DATA", REPO.parent / "shared" / "data"))
+    rows: list[tuple[str, float, float]] = []
+    for folder, fmt, hidden in OCR_SETS:
+        labels = shared / folder / "labels.csv"
+        if not labels.exists():
+            print(f"{folder}: not found under {shared}, skipped")
+            continue
+        with labels.open(newline="") as fh:
+            items = list(csv.DictReader(fh))[:count]
+        real = [np.asarray(cv2.imread(str(shared / folder / i["file"])), np.uint8) for i in items]
+        rows.append((f"{folder} (real)", *_read_all(real, [i["plate_text"] for i in items])))
+        for difficulty in OCR_DIFFICULTIES:
+            rng = np.random.default_rng(0)
+            texts = [random_plate_text(fmt, rng) for _ in range(count)]
+            if hidden:
+                texts = [mask_characters(t, rng, hidden) for t in texts]
+            crops = [realistic_crop(t, fmt, rng, difficulty) for t in texts]
+            rows.append((f"synthetic {fmt}, difficulty {difficulty:g}", *_read_all(crops, texts)))
+        for what, exact, cer in rows[-1 - len(OCR_DIFFICULTIES) :]:
+            print(f"{what:44s} exact {exact:5.2f}  CER {cer:5.3f}")
+    return rows
+
+
 def machine() -> str:
     cpu = "unknown CPU"
     try:
@@ -100,7 +155,12 @@ def machine() -> str:
     return f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}"
 
 
-def append(rows: list[tuple[str, Rate]], command: str, load: float) -> None:
+def append(
+    rows: list[tuple[str, Rate]],
+    command: str,
+    load: float,
+    ocr: list[tuple[str, float, float]],
+) -> None:
     doc = REPO / "docs" / "benchmarks.md"
     if not doc.exists():
         doc.write_text("# Benchmarks\n\nFigures appended by the scripts in benchmarks/.\n")
@@ -115,6 +175,16 @@ def append(rows: list[tuple[str, Rate]], command: str, load: float) -> None:
         "|---|---:|---:|",
     ]
     lines += [f"| {what} | {wall:,.0f} | {cpu:,.0f} |" for what, (wall, cpu) in rows]
+    if ocr:
+        lines += [
+            "",
+            "Read by the PP-OCRv4 recogniser (model.ocr_baseline), scored on the visible",
+            "characters (privacy blocks removed from the expected text):",
+            "",
+            "| crops | read exactly | character error rate |",
+            "|---|---:|---:|",
+        ]
+        lines += [f"| {what} | {exact:.2f} | {cer:.3f} |" for what, exact, cer in ocr]
     with doc.open("a") as f:
         f.write("\n".join(lines) + "\n")
     print(f"appended to {doc}")
@@ -125,6 +195,7 @@ def main() -> int:
     parser.add_argument("--crops", type=int, default=3000, help="crops per run")
     parser.add_argument("--repeat", type=int, default=3, help="runs per figure (best kept)")
     parser.add_argument("--no-append", action="store_true", help="only print the figures")
+    parser.add_argument("--ocr", type=int, default=0, help="real/synthetic crops to read (0: skip)")
     args = parser.parse_args()
     cv2.setNumThreads(1)
     load = os.getloadavg()[0]
@@ -133,9 +204,10 @@ def main() -> int:
     print(f"{'':44s} {'wall /s':>9s} {'cpu /s':>9s}")
     for what, (wall, cpu) in rows:
         print(f"{what:44s} {wall:9,.0f} {cpu:9,.0f}")
+    ocr = ocr_realism(args.ocr) if args.ocr > 0 else []
     if not args.no_append:
         command = "python benchmarks/bench_synth.py " + " ".join(sys.argv[1:])
-        append(rows, command.strip(), load)
+        append(rows, command.strip(), load, ocr)
     return 0
 
 
