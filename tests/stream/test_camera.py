@@ -139,3 +139,17 @@ async def test_rtsp_camera_dies_and_comes_back(rtsp_factory) -> None:  # type: i
     await asyncio.sleep(1)
     assert runner.state().frames_received > received
     await runner.stop()
+
+
+@pytest.mark.parametrize("transport", ["tcp", "udp"])
+async def test_rtsp_over_either_transport(rtsp_factory, transport: str) -> None:  # type: ignore[no-untyped-def]
+    server: RtspServer = rtsp_factory(PLATES, size=(320, 176), count=12)
+    name = f"rtsp-{transport}"
+    runner = _runner(name, {"source": {"type": "url", "url": server.url, "transport": transport}})
+    runner.start()
+    await runner.wait_for(CameraStatus.UP, timeout=15)
+    await asyncio.sleep(0.5)
+    assert runner.state().frames_received >= 2
+    assert runner.latest is not None and runner.latest.pixels.shape == (176, 320, 3)
+    assert _value("platewatch_frames_received_total", name) >= 2
+    await runner.stop()
