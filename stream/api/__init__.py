@@ -12,7 +12,13 @@ from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI
 
-from stream.api import alert_routes, camera_routes, sighting_routes, watchlist_routes
+from stream.api import (
+    alert_routes,
+    camera_routes,
+    render_routes,
+    sighting_routes,
+    watchlist_routes,
+)
 
 
 @asynccontextmanager
@@ -43,6 +49,7 @@ routers = _Routers(
         _lifecycle,
         camera_routes.router,
         sighting_routes.router,
+        render_routes.router,
         watchlist_routes.router,
         alert_routes.router,
     ]

@@ -37,6 +37,7 @@ ENDPOINTS: list[tuple[str, str, Any, str]] = [
     ("GET", "/api/sightings/1", None, "read"),
     ("GET", "/api/sightings/1/crop.jpg", None, "read"),
     ("GET", "/api/sightings/1/frame.jpg", None, "read"),
+    ("GET", "/api/render?text=AB1234CD", None, "read"),
 ]
 
 

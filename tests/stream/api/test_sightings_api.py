@@ -150,3 +150,16 @@ def test_remote_search(api: Api, stored: dict[str, int]):
         remote_search(api.server.url, api.read_token, "AB#1")
     with pytest.raises(RemoteError, match="cannot reach"):
         remote_search("http://127.0.0.1:9", api.read_token, "AB1234CD")
+
+
+@pytest.mark.parametrize(
+    ("text", "status"), [("AB1234CD", 200), ("ab 12?4", 200), ("AB*", 422), ("AB#", 422)]
+)
+def test_render(api: Api, text: str, status: int):
+    with api.client("read") as client:
+        answer = client.get("/api/render", params={"text": text})
+    assert answer.status_code == status, answer.text
+    if status == 200:
+        image = cv2.imdecode(np.frombuffer(answer.content, np.uint8), cv2.IMREAD_GRAYSCALE)
+        assert image.shape == (64, 512)
+        assert np.array_equal(image, render(text))
