@@ -21,6 +21,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    true,
 )
 
 metadata = MetaData()
@@ -75,6 +76,11 @@ watchlist_entries = Table(
     Column("label", String(200), nullable=False, default=""),
     Column("hours", String(16), nullable=True),  # "HH:MM-HH:MM" local time, NULL: all day
     Column("created", DateTime(timezone=True), nullable=False),
+    Column("enabled", Boolean, nullable=False, default=True, server_default=true()),
+    # The entry's rendered text embedded by model_version (a cache; NULL: not yet).
+    Column("embedding", LargeBinary, nullable=True),
+    Column("model_version", String(128), nullable=True),
+    Column("updated_at", DateTime(timezone=True), nullable=True),
 )
 
 alerts = Table(
@@ -107,6 +113,7 @@ alert_deliveries = Table(
     Column("attempts", Integer, nullable=False, default=0),
     Column("last_error", Text, nullable=True),
     Column("delivered_at", DateTime(timezone=True), nullable=True),
+    Column("next_attempt_at", DateTime(timezone=True), nullable=True),  # retry after this
     UniqueConstraint("alert_id", "receiver", name="uq_alert_deliveries_alert_receiver"),
     Index("ix_alert_deliveries_pending", "status", "receiver", "alert_id"),
 )
