@@ -26,6 +26,8 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 DESKTOP = {"width": 1280, "height": 860}
+#: Playwright's wait for any one thing: long, as the machine's two cores are shared.
+PAGE_TIMEOUT_MS = 120_000
 
 
 @pytest.fixture(scope="session")
@@ -75,7 +77,7 @@ def demo(browser: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dem
 @pytest.fixture
 def page(browser: Any, demo: DemoService) -> Iterator[Any]:
     """A fresh tab (its own sessionStorage) on the demo, page errors collected."""
-    context = browser.new_context(viewport=DESKTOP)
+    context = new_context(browser)
     tab = context.new_page()
     errors: list[str] = []
     tab.on("pageerror", lambda exc: errors.append(str(exc)))
@@ -83,6 +85,13 @@ def page(browser: Any, demo: DemoService) -> Iterator[Any]:
     yield tab
     context.close()
     assert not errors, f"JavaScript errors on the page: {errors}"
+
+
+def new_context(browser: Any, viewport: dict[str, int] = DESKTOP, **options: Any) -> Any:
+    """A browser context (its own sessionStorage) with the tests' patient timeout."""
+    context = browser.new_context(viewport=viewport, **options)
+    context.set_default_timeout(PAGE_TIMEOUT_MS)
+    return context
 
 
 def sign_in(tab: Any, demo: DemoService, view: str = "search") -> None:

@@ -81,7 +81,8 @@ class DemoService:
 
     def client(self) -> httpx.Client:
         auth = {"Authorization": f"Bearer {self.token}"}
-        return httpx.Client(base_url=self.url, headers=auth, timeout=30.0)
+        # Generous: the tests share two cores with whatever else the machine runs.
+        return httpx.Client(base_url=self.url, headers=auth, timeout=120.0)
 
     def start(self) -> None:
         self.token = make_token(self.data)

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.stream.web.conftest import sign_in
+from tests.stream.web.conftest import new_context, sign_in
 from tests.stream.web.demo import DemoService
 
 PHONE = {"width": 390, "height": 844}
@@ -36,7 +36,7 @@ def test_camera_status_frame_and_rates(page: Any, demo: DemoService, artifacts: 
 
 @pytest.mark.parametrize("view", ["search", "watchlist", "alerts", "cameras"])
 def test_pages_fit_a_phone(browser: Any, demo: DemoService, artifacts: Path, view: str):
-    context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
+    context = new_context(browser, PHONE, is_mobile=True, has_touch=True)
     try:
         tab = context.new_page()
         sign_in(tab, demo, view)
