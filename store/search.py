@@ -22,7 +22,7 @@ from store.store import S, Store, _filtered, sighting_of
 from store.types import Match, Sighting, StoreError
 
 #: Filters leaving at most this many rows are searched exactly instead of through the index.
-EXACT_SCAN_LIMIT = 20_000
+EXACT_SCAN_LIMIT = 5_000
 _MAX_K = 1000
 
 
@@ -84,33 +84,42 @@ def _pgvector(
     ]
 
 
+def _passing(store: Store, ids: list[int], f: SearchFilters) -> set[int]:
+    """Those of ``ids`` whose row exists and passes the filter (reads only the key columns)."""
+    passing: set[int] = set()
+    with store.engine.connect() as conn:
+        for start in range(0, len(ids), 900):
+            query = _filtered(select(S.c.id), f.camera, f.since, f.until)
+            rows = conn.execute(query.where(S.c.id.in_(ids[start : start + 900])))
+            passing.update(int(r[0]) for r in rows)
+    return passing
+
+
 def _approximate(
     store: Store, vector: npt.NDArray[np.float32], need: int, f: SearchFilters
 ) -> list[tuple[Sighting, float]]:
     if isinstance(store.index, PgVectorIndex):
         return _pgvector(store, store.index, vector, need, f)
     store.refresh_if_due()
+    # Over-fetch, keep what passes the filter (and still has its row: another process
+    # may have deleted it), and widen until enough pass.
     fetch = need if not f.narrows else need * 4
     while True:
         ids, scores = store.index.search(vector, fetch)
-        found = store.get_sightings(ids.tolist())
-        out = []
-        for i, score in zip(ids.tolist(), scores.tolist(), strict=True):
-            s = found.get(i)
-            if s is None or (f.camera and s.camera != f.camera):
-                continue
-            if (f.since and s.last_seen < f.since) or (f.until and s.first_seen > f.until):
-                continue
-            out.append((s, float(score)))
-        if len(out) >= need or fetch >= len(store.index):
-            return out[:need]
+        passing = _passing(store, ids.tolist(), f)
+        kept = [(i, s) for i, s in zip(ids.tolist(), scores.tolist(), strict=True) if i in passing]
+        if len(kept) >= need or fetch >= len(store.index):
+            break
         fetch = min(fetch * 4, len(store.index))
+    found = store.get_sightings([i for i, _ in kept[:need]])
+    return [(found[i], float(s)) for i, s in kept[:need] if i in found]
 
 
-def _rows_in_filter(store: Store, f: SearchFilters) -> int:
-    query = _filtered(select(func.count()).select_from(S), f.camera, f.since, f.until)
+def _rows_in_filter(store: Store, f: SearchFilters, at_most: int) -> int:
+    """How many rows the filter leaves, counting no further than ``at_most + 1``."""
+    inner = _filtered(select(S.c.id), f.camera, f.since, f.until).limit(at_most + 1)
     with store.engine.connect() as conn:
-        return int(conn.execute(query).scalar_one())
+        return int(conn.execute(select(func.count()).select_from(inner.subquery())).scalar_one())
 
 
 def search_vector(
@@ -124,7 +133,7 @@ def search_vector(
         raise StoreError(f"query vector must have {store.dim} values, got {v.size}")
     v = v / max(float(np.linalg.norm(v)), 1e-12)
     need = f.offset + k
-    if f.narrows and _rows_in_filter(store, f) <= EXACT_SCAN_LIMIT:
+    if f.narrows and _rows_in_filter(store, f, EXACT_SCAN_LIMIT) <= EXACT_SCAN_LIMIT:
         hits = _exact(store, v, need, f)
     else:
         hits = _approximate(store, v, need, f)
