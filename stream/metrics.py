@@ -123,7 +123,7 @@ SIGHTINGS_STORED = Counter(
 )
 STORE_ERRORS = Counter(
     "platewatch_store_errors_total",
-    "Sighting batches that failed to store (they are retried once, then logged).",
+    "Failed attempts to store a batch of sightings (each batch is retried once).",
     registry=REGISTRY,
 )
 INDEX_SIZE = Gauge(

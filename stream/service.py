@@ -28,13 +28,16 @@ from model.protocols import Detector, Embedder
 from platewatch.errors import PlatewatchError
 from stream import metrics
 from stream.camera import CameraRunner, CameraState
-from stream.config import CameraConfig, ServiceConfig
+from stream.config import CameraConfig, ServiceConfig, WhipSource
 from stream.pipeline import Pipeline
 from stream.sink import SightingSink
 from stream.sources import create_source
 from stream.tracking import PassingPlate, Tracker
 
 log = logging.getLogger(__name__)
+
+#: Seconds before a failed store write is tried again (once).
+STORE_RETRY_S = 1.0
 
 #: An async callback run after each sighting is stored, with the store's sighting.
 SightingHook = Callable[[Any], Awaitable[None]]
@@ -109,8 +112,12 @@ class Service:
         runner = CameraRunner(name, config, lambda: create_source(name, config, self.whip))
         self._cameras[name] = runner
         self.pipeline.scheduler.add(name, runner.queue)
+        if isinstance(config.source, WhipSource):
+            self.whip.allow(name)  # a publisher may knock before the runner first runs
         if config.enabled:
             runner.start()
+        else:
+            await runner.stop()  # configured but switched off: shown as stopped
         return runner.state()
 
     async def remove_camera(self, name: str) -> None:
@@ -152,9 +159,15 @@ class Service:
                 stored = await loop.run_in_executor(self._store_pool, sink.add, plates)
             except Exception:
                 metrics.STORE_ERRORS.inc()
-                log.exception("storing %d sightings failed", len(plates))
-                self._pending -= 1
-                continue
+                log.warning("storing %d sightings failed; retrying once", len(plates))
+                await asyncio.sleep(STORE_RETRY_S)
+                try:
+                    stored = await loop.run_in_executor(self._store_pool, sink.add, plates)
+                except Exception:
+                    metrics.STORE_ERRORS.inc()
+                    log.exception("storing %d sightings failed again; dropped", len(plates))
+                    self._pending -= 1
+                    continue
             done = time.monotonic()
             for plate in plates:
                 metrics.END_TO_END_SECONDS.observe(done - plate.arrived)

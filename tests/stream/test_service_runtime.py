@@ -115,3 +115,20 @@ async def test_stop_stores_plates_still_in_view(
         assert reopened.store.count(camera="cam") == 1
     finally:
         reopened.close()
+
+
+async def test_disabled_and_whip_cameras_at_start(
+    models: tuple[Detector, Embedder], tmp_path: Path
+) -> None:
+    tree = {
+        "cameras": {
+            "off": {"source": {"type": "synthetic"}, "enabled": False},
+            "phone": {"source": {"type": "whip"}},
+        }
+    }
+    service = _service(models, tmp_path / "data", tree)
+    await service.start()
+    states = {s.name: s.status for s in service.camera_states()}
+    assert states["off"] == CameraStatus.STOPPED
+    assert service.whip.cameras() == ["phone"]  # takes offers from the first moment
+    await service.stop()
