@@ -54,6 +54,7 @@ class PlateFormat:
     glyph_sets: glyph sets (alphabet/glyphs) the characters may be drawn with.
     letters: letters that may appear where a pattern says ``L``.
     band: colour of a band at the left edge (EU blue band), or None.
+    band_codes: country codes printed small in the band, one picked per plate.
     top_strip: True when a line of small text runs above the characters (state name,
         city name); drawn as a thin strip of fine marks, never as readable text.
     char_height: character height as a share of the plate height.
@@ -68,6 +69,7 @@ class PlateFormat:
     band: Colour | None = None
     top_strip: bool = False
     char_height: float = 0.7
+    band_codes: tuple[str, ...] = ("EU",)
 
     def __post_init__(self) -> None:
         for pattern in self.patterns:
@@ -97,6 +99,7 @@ FORMATS: dict[str, PlateFormat] = {
         glyph_sets=("din",),
         letters=UA_LETTERS,
         band=_EU_BLUE,
+        band_codes=("UA",),
         char_height=0.72,
     ),
     "eu": PlateFormat(
@@ -109,6 +112,7 @@ FORMATS: dict[str, PlateFormat] = {
             Palette((40, 205, 250), _BLACK, _BLACK),  # yellow rear plates (NL, UK)
         ),
         band=_EU_BLUE,
+        band_codes=("D", "F", "SK", "CZ", "NL", "PL", "I", "A", "B", "LT"),
         char_height=0.7,
     ),
     "br": PlateFormat(
@@ -136,6 +140,7 @@ FORMATS: dict[str, PlateFormat] = {
         glyph_sets=("din", "dejavu"),
         letters=ES_LETTERS,
         band=_EU_BLUE,
+        band_codes=("E",),
         char_height=0.72,
     ),
     "us": PlateFormat(

@@ -190,6 +190,36 @@ def _stroke(alpha: Image, height: int, thicker: bool) -> Image:
     return np.asarray(cv2.LUT(alpha, _gamma_table(0.6 if thicker else 1.6)), np.uint8)
 
 
+def _band(
+    pixels: Image, plate_format: PlateFormat, band: tuple[int, int], rng: np.random.Generator
+) -> None:
+    """The EU band at the left edge, in place: a ring of small stars above a country code.
+
+    band: (width, border) in pixels. The stars stay small and the code is thin white print,
+    as on real plates, so that a reader does not take the band for a character.
+    """
+    left, border = band
+    height = pixels.shape[0]
+    if plate_format.band is None:
+        return
+    pixels[border:-border, border:left] = plate_format.band
+    if left < 6:
+        return
+    cx, cy, radius = left / 2, height * 0.3, left * 0.3
+    dot = max(round(left / 20), 1)
+    for k in range(12):  # twelve stars
+        angle = k * math.pi / 6
+        centre = (round(cx + radius * math.cos(angle)), round(cy + radius * math.sin(angle)))
+        cv2.circle(pixels, centre, dot, (0, 204, 255), -1)
+    code = plate_format.band_codes[int(rng.integers(len(plate_format.band_codes)))]
+    scale = left / (22.0 * max(len(code), 1.3))
+    (tw, _), _ = cv2.getTextSize(code, cv2.FONT_HERSHEY_SIMPLEX, scale, 1)
+    origin = (round(cx - tw / 2), round(height * 0.8))
+    cv2.putText(
+        pixels, code, origin, cv2.FONT_HERSHEY_SIMPLEX, scale, (235, 235, 235), 1, cv2.LINE_AA
+    )
+
+
 def _draw(
     plate_text: str, plate_format: PlateFormat, height: int, rng: np.random.Generator
 ) -> _Plate:
@@ -228,16 +258,7 @@ def _draw(
     border = max(1, height // 28)
     cv2.rectangle(pixels, (0, 0), (width - 1, height - 1), palette.border, border)
     if plate_format.band is not None:
-        pixels[border:-border, border:left] = plate_format.band
-        ring = (left // 2, height // 3)
-        cv2.circle(pixels, ring, max(left // 4, 1), (0, 204, 255), max(1, height // 64))
-        cv2.rectangle(
-            pixels,
-            (left // 4, int(height * 0.62)),
-            (left * 3 // 4, int(height * 0.82)),
-            (235, 235, 235),
-            -1,
-        )
+        _band(pixels, plate_format, (left, border), rng)
     if plate_format.top_strip:
         # A line of small print (city or state name): texture, not meant to be read.
         strip_h = max(int(height * 0.1), 1)
