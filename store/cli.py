@@ -54,7 +54,7 @@ def _index(args: argparse.Namespace) -> int:
     from model.preprocess import ImageError, read_image
     from model.types import Frame
     from platewatch.cli import CommandError
-    from store import NewSighting
+    from store import DedupSettings, NewSighting, add_deduplicated
 
     folder = Path(args.dir)
     if not folder.is_dir():
@@ -74,7 +74,8 @@ def _index(args: argparse.Namespace) -> int:
 
         detector = create_detector(args.detector)
     camera = args.camera or folder.name
-    stored = unreadable = 0
+    unreadable = 0
+    before = store.count(camera)
     try:
         for start in tqdm(range(0, len(files), 64), unit="batch", disable=args.quiet):
             batch = files[start : start + 64]
@@ -119,7 +120,12 @@ def _index(args: argparse.Namespace) -> int:
                     metas, crops, emb.vectors, emb.readings, emb.confidences, strict=True
                 )
             ]
-            stored += len(store.add_sightings(new))
+            if args.dedup_window > 0:
+                settings = DedupSettings(window_s=args.dedup_window, min_cosine=args.dedup_cosine)
+                add_deduplicated(store, new, settings)
+            else:
+                store.add_sightings(new)
+        stored = store.count(camera) - before
     finally:
         store.close()
     print(
@@ -230,6 +236,16 @@ def add_commands(sub: Any) -> None:
     p.add_argument("--detector", default="ppocr", help="detector for scenes (default ppocr)")
     p.add_argument("--model", default="default", help="embedding model")
     p.add_argument("--limit", type=int, default=0, help="index at most N images")
+    p.add_argument(
+        "--dedup-window",
+        type=float,
+        default=0.0,
+        help="merge an image into a look-alike of the same camera stored up to this many "
+        "seconds earlier (file times; default 0: keep every image)",
+    )
+    p.add_argument(
+        "--dedup-cosine", type=float, default=0.9, help="how alike to merge (default 0.9)"
+    )
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     _data_arg(p)
     p.set_defaults(handler=_index)
