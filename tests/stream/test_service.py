@@ -127,7 +127,7 @@ async def test_streams_in_sightings_out(running: Running) -> None:
     after = _metric(
         (await client.get("/metrics")).text, "platewatch_frames_processed_total", "phone"
     )
-    assert after > before + 3
+    assert after > before
     rtsp.start()
     await service.camera("gate").wait_for(CameraStatus.UP, timeout=20)
     await publisher.stop()

@@ -37,6 +37,13 @@ def _hook_errors() -> float:
     return metrics.REGISTRY.get_sample_value("platewatch_sighting_hook_errors_total") or 0.0
 
 
+def _processed(camera: str) -> float:
+    value = metrics.REGISTRY.get_sample_value(
+        "platewatch_frames_processed_total", {"camera": camera}
+    )
+    return value or 0.0
+
+
 def _service(models: tuple[Detector, Embedder], data: Path, tree: dict[str, Any]) -> Service:
     config = parse_config(tree)
     detector, embedder = models
@@ -100,19 +107,22 @@ async def test_stop_stores_plates_still_in_view(
     frames = traffic_frames(["HA7788BC"], (800, 448), 24)[6:12]
     folder = write_folder(tmp_path / "frames", frames)
     tree = {
-        "cameras": {"cam": {"source": {"type": "folder", "path": str(folder), "fps": 10}}},
+        "cameras": {"stop-cam": {"source": {"type": "folder", "path": str(folder), "fps": 10}}},
         "tracking": {"close_after_s": 600, "close_after_frames": 1000},
     }
     service = _service(models, tmp_path / "data", tree)
     await service.start()
-    await service.camera("cam").wait_for(CameraStatus.ENDED, timeout=20)
-    await asyncio.sleep(1.5)  # let the pipeline finish the last frames
+    await service.camera("stop-cam").wait_for(CameraStatus.ENDED, timeout=20)
+    queued = service.camera("stop-cam").state().frames_queued
+    async with asyncio.timeout(30):  # let the pipeline finish the last frames
+        while _processed("stop-cam") < queued:
+            await asyncio.sleep(0.1)
     store = service.store
     assert store.count() == 0
     await service.stop()
     reopened = open_sink(StoreConfig(), tmp_path / "data", models[1])
     try:
-        assert reopened.store.count(camera="cam") == 1
+        assert reopened.store.count(camera="stop-cam") == 1
     finally:
         reopened.close()
 
