@@ -40,7 +40,11 @@ def folder(tmp_path: Path) -> Path:
     ],
 )
 def test_index_with_and_without_dedup_then_retention(
-    folder: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], extra: list[str], expected: int
+    folder: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    extra: list[str],
+    expected: int,
 ) -> None:
     data = str(tmp_path / "data")
     assert main(["index", str(folder), "--data", data, "-q", *extra]) == 0
