@@ -84,8 +84,8 @@ export function sightingCard(s) {
   return card;
 }
 
-// The plate box of a sighting as [x, y, w, h] in frame pixels, in whichever form the API
-// gives it ({x,y,w,h}, [x,y,w,h] or box_x...), or null when it gives none.
+// The plate box of a sighting as [x, y, w, h] — in whichever form the API gives it
+// ({x,y,w,h}, [x,y,w,h] or box_x...) — or null when it gives none.
 function boxOf(s) {
   const b = s.box ?? (s.box_w ? { x: s.box_x, y: s.box_y, w: s.box_w, h: s.box_h } : null);
   if (!b) return null;
@@ -93,16 +93,24 @@ function boxOf(s) {
   return v.every((n) => typeof n === "number") && v[2] > 0 && v[3] > 0 ? v : null;
 }
 
-function placeBox(img, box) {
+// The box as fractions of the frame. A box of fractions (all <= 1) is taken as it is; one
+// in pixels is divided by the frame size the sighting names (the kept frame.jpg may be a
+// smaller thumbnail of it), else by the size of the picture shown.
+function fractionsOf(box, s, img) {
+  if (box.every((n) => n <= 1)) return box;
+  const [W, H] = Array.isArray(s.frame_size) ? s.frame_size : [img.naturalWidth, img.naturalHeight];
+  if (!W || !H) return null;
+  return [box[0] / W, box[1] / H, box[2] / W, box[3] / H];
+}
+
+function placeBox(img, s) {
+  const box = boxOf(s);
+  const f = box && fractionsOf(box, s, img);
+  if (!f) return;
   const mark = $("sighting-box");
-  const [x, y, w, h] = box;
-  const W = img.naturalWidth;
-  const H = img.naturalHeight;
-  if (!W || !H) return;
   // Percentages keep the box on the plate however the frame is scaled to the screen.
   Object.assign(mark.style, {
-    left: `${(100 * x) / W}%`, top: `${(100 * y) / H}%`,
-    width: `${(100 * w) / W}%`, height: `${(100 * h) / H}%`,
+    left: `${100 * f[0]}%`, top: `${100 * f[1]}%`, width: `${100 * f[2]}%`, height: `${100 * f[3]}%`,
   });
   mark.hidden = false;
 }
@@ -131,8 +139,8 @@ export async function openSighting(s) {
       detail = s;
     }
   }
-  const box = boxOf(detail);
-  frame.onload = () => (box ? placeBox(frame, box) : null);
+  frame.onload = () => placeBox(frame, detail);
   await showImage(frame, s.frame_url);
   if (frame.classList.contains("missing")) row("Frame", "not kept for this sighting");
+  else if (!boxOf(detail)) row("Plate box", "not given by the service");
 }

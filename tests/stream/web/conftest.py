@@ -14,6 +14,7 @@ from tests.conftest import REPO
 from tests.stream.web.demo import DemoService
 
 CHROMIUM = Path("/usr/bin/chromium")
+SCREENSHOTS = pytest.StashKey[Path]()
 # Everything that would reach out of the machine is turned off: the tests see only 127.0.0.1.
 CHROMIUM_ARGS = [
     "--headless",
@@ -30,17 +31,25 @@ DESKTOP = {"width": 1280, "height": 860}
 PAGE_TIMEOUT_MS = 120_000
 
 
+def artifacts_dir() -> Path:
+    """$PLATEWATCH_ARTIFACTS/web, else the git-ignored artifacts/web (pytest's own temporary
+    folders are pruned after three runs, and the machine's other test runs count too)."""
+    return Path(os.environ.get("PLATEWATCH_ARTIFACTS") or REPO / "artifacts") / "web"
+
+
 @pytest.fixture(scope="session")
 def artifacts(pytestconfig: pytest.Config) -> Path:
-    """Screenshots of the pages, in $PLATEWATCH_ARTIFACTS/web or the git-ignored
-    artifacts/web (pytest's own temporary folders are pruned after three runs); the folder
-    is printed so a person can look at them."""
-    folder = Path(os.environ.get("PLATEWATCH_ARTIFACTS") or REPO / "artifacts") / "web"
+    """Screenshots of the pages; the folder is printed at the end of the run."""
+    folder = artifacts_dir()
     folder.mkdir(parents=True, exist_ok=True)
-    reporter = pytestconfig.pluginmanager.get_plugin("terminalreporter")
-    if reporter is not None:
-        reporter.write_line(f"web page screenshots: {folder}")
+    pytestconfig.stash[SCREENSHOTS] = folder
     return folder
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    folder = config.stash.get(SCREENSHOTS, None)
+    if folder is not None:
+        terminalreporter.write_line(f"web page screenshots: {folder}")
 
 
 @pytest.fixture(scope="session")

@@ -46,15 +46,14 @@ def test_text_search_shows_the_plate_best_first(page: Any, demo: DemoService, ar
     assert {c["id"] for c in top} & close_ids, f"{plate}: top results {top}, close {close_ids}"
     scores = [c["score"] for c in cards]
     assert scores == sorted(scores, reverse=True), "results are not best first"
+    # The synthetic plate the text was rendered to, beside the results, at its own size.
+    page.wait_for_function("document.querySelector('#query-image').naturalWidth > 0")
+    assert page.locator("#query-figure").is_visible()
+    assert plate in page.inner_text("#query-caption")
     with demo.client() as http:
-        rendered = http.get("/api/render", params={"text": plate}).status_code == 200
-    figure = page.locator("#query-figure")
-    if rendered:
-        page.wait_for_function("document.querySelector('#query-image').naturalWidth > 0")
-        assert figure.is_visible()
-        assert plate in page.inner_text("#query-caption")
-    else:  # the service offers no render: the page leaves the picture out
-        assert not figure.is_visible()
+        render = http.get("/api/render", params={"text": plate}).raise_for_status().content
+    width = page.evaluate("document.querySelector('#query-image').naturalWidth")
+    assert width == int.from_bytes(render[16:20], "big")  # the PNG's IHDR width
     shot = artifacts / "search.png"
     page.screenshot(path=str(shot))
 
@@ -64,6 +63,19 @@ def test_text_search_shows_the_plate_best_first(page: Any, demo: DemoService, ar
     facts = page.inner_text("#sighting-facts")
     assert f"#{cards[0]['id']}" in facts and cards[0]["reading"] in facts
     page.screenshot(path=str(artifacts / "sighting.png"))
+    with demo.client() as http:
+        sighting = http.get(f"/api/sightings/{cards[0]['id']}").json()
+    if "box" not in sighting:
+        pytest.xfail("the API gives no plate box with a sighting yet, so none can be drawn")
+    inside = page.evaluate(
+        """() => {
+            const f = document.querySelector('#sighting-frame').getBoundingClientRect();
+            const b = document.querySelector('#sighting-box').getBoundingClientRect();
+            return b.width > 2 && b.height > 2 && b.left >= f.left - 1 && b.top >= f.top - 1
+                && b.right <= f.right + 1 && b.bottom <= f.bottom + 1;
+        }"""
+    )
+    assert inside, "the plate box is not drawn inside the frame"
 
 
 #: How many results the page asks for (search.js, filters()).
