@@ -77,3 +77,27 @@ def test_command_errors(
 ) -> None:
     assert main([*argv, "--data", str(tmp_path / "data")]) == 2
     assert message in capsys.readouterr().err
+
+
+def test_index_scenes_detects_plates_first(
+    shared_data: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A folder whose labels.csv has boxes holds whole scenes: the offline detector finds
+    the plates, each found plate is a sighting with its frame kept."""
+    import json
+
+    data = str(tmp_path / "data")
+    scenes = shared_data / "scenes_eu_us"
+    assert main(["index", str(scenes), "--limit", "3", "--data", data, "-q"]) == 0
+    out = capsys.readouterr().out
+    stored = int(out.split("indexed ")[1].split()[0])
+    assert stored >= 1
+    assert main(["search", "M5XSX", "--top", "50", "--json", "--data", data]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert len(rows) == stored
+    # --limit takes the first files in name order.
+    with (scenes / "labels.csv").open() as f:
+        names = sorted({line.split(",")[0] for line in list(f)[1:]})
+    first_three = {str((scenes / name).resolve()) for name in names[:3]}
+    assert {r["file"] for r in rows} <= first_three
+    assert all(r["crop_path"] and Path(r["crop_path"]).is_file() for r in rows)
