@@ -2,6 +2,7 @@
 
 from store.datadir import resolve_data_dir
 from store.dedup import DedupSettings, add_deduplicated
+from store.reindex import reindex
 from store.search import SearchFilters, search_image, search_text, search_vector
 from store.store import Store, open_store
 from store.types import Camera, Match, NewSighting, Sighting, SightingNotFound, StoreError
@@ -20,6 +21,7 @@ __all__ = [
     "StoreError",
     "add_deduplicated",
     "open_store",
+    "reindex",
     "resolve_data_dir",
     "search_image",
     "search_text",
