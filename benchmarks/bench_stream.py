@@ -168,7 +168,7 @@ async def bench(args: argparse.Namespace) -> list[str]:
             f"- CPU per 5-fps camera (worst run without drops): {per_camera:.3f} cores; "
             f"a dedicated 2-core machine would hold about {int(2 / per_camera)} cameras"
         )
-    lines += table
+    lines += ["", *table, ""]  # a table needs blank lines around it in Markdown
 
     # 3. Latency from arrival to searchable (stored, indexed), in the largest run that
     # kept up (an overloaded run measures its backlog, not the pipeline).
