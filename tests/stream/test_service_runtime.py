@@ -4,12 +4,15 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import cv2
 import numpy as np
 import pytest
+from sqlalchemy import create_engine, text
 
 from model.detect import create_detector
 from model.embed import ModelNotFoundError, load_embedder
@@ -142,3 +145,50 @@ async def test_disabled_and_whip_cameras_at_start(
     assert states["off"] == CameraStatus.STOPPED
     assert service.whip.cameras() == ["phone"]  # takes offers from the first moment
     await service.stop()
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    """A fresh database on the PostgreSQL server at 127.0.0.1:5432, dropped afterwards."""
+    admin_url = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+    try:
+        admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text("select 1"))
+    except Exception as exc:  # any failure to connect means: no server here
+        pytest.skip(f"PostgreSQL at 127.0.0.1:5432 not reachable: {exc}")
+    name = f"platewatch_stream_{uuid.uuid4().hex[:10]}"
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.mark.postgres
+async def test_sightings_go_to_postgresql_when_the_config_names_it(
+    models: tuple[Detector, Embedder], tmp_path: Path, pg_url: str
+) -> None:
+    folder = write_folder(tmp_path / "frames", traffic_frames(["KA1122PT"], (800, 448), 24))
+    config = parse_config(
+        {
+            "cameras": {"pg-cam": {"source": {"type": "folder", "path": str(folder), "fps": 10}}},
+            "store": {"url": pg_url},
+            "tracking": {"close_after_s": 0.5},
+        }
+    )
+    detector, embedder = models
+    sink = open_sink(config.store, tmp_path / "data", embedder)
+    service = Service(config, Components(detector, embedder, sink))
+    await service.start()
+    await service.camera("pg-cam").wait_for(CameraStatus.ENDED, timeout=20)
+    async with asyncio.timeout(30):
+        while service.store.count(camera="pg-cam") == 0:
+            await asyncio.sleep(0.2)
+    await service.stop()
+    rows = create_engine(pg_url)
+    with rows.connect() as conn:
+        stored = conn.execute(text("select count(*) from sightings where camera_id = 'pg-cam'"))
+        assert stored.scalar_one() == 1
+    rows.dispose()
