@@ -37,6 +37,38 @@ def _search(tab: Any, text: str) -> list[dict[str, Any]]:
     return _cards(tab)
 
 
+def test_masked_text_is_searched_as_typed(page: Any, demo: DemoService):
+    plate, _ids = a_plate_it_read(demo)
+    # Two characters hidden, as a witness or a privacy mask leaves them: '?' each.
+    masked = plate[:2] + "??" + plate[4:]
+    sign_in(page, demo)
+    cards = _search(page, masked)
+    assert f"“{masked}” as rendered" in page.inner_text("#query-caption")
+    with demo.client() as http:
+        params: dict[str, str | int] = {"text": masked, "limit": 500}
+        ranked = [s["id"] for s in http.get("/api/sightings/search", params=params).json()]
+    # The service's ranking of the masked text, in its order (later arrivals may interleave).
+    shown = [c["id"] for c in cards]
+    assert shown and [i for i in ranked if i in shown] == shown, (shown, ranked[: len(shown)])
+
+
+def test_star_pattern_matches_readings(page: Any, demo: DemoService):
+    _plate, _ids = a_plate_it_read(demo)
+    with demo.client() as http:
+        readings = [s["reading"] for s in http.get("/api/sightings", params={"limit": 500}).json()]
+    prefix = max(
+        (r[:2] for r in readings if r[:2].isalnum() and len(r) >= 2),
+        key=lambda p: sum(r.startswith(p) for r in readings),
+    )
+    sign_in(page, demo)
+    cards = _search(page, prefix + "*")
+    # '*' has no picture: the page matches the stored readings instead, without scores.
+    assert cards and all(c["reading"].startswith(prefix) for c in cards), (prefix, cards)
+    assert all(c["score"] is None for c in cards)
+    assert len(cards) >= sum(r.startswith(prefix) for r in readings)
+    assert not page.locator("#query-figure").is_visible()
+
+
 def test_text_search_shows_the_plate_best_first(page: Any, demo: DemoService, artifacts: Path):
     plate, close_ids = a_plate_it_read(demo)
     sign_in(page, demo)
