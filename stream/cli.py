@@ -9,10 +9,17 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+#: Plates the demo's cars carry, in turn; the first is on the demo's watchlist.
+DEMO_PLATES = ["AA5149EK", "KA0712BM", "BC4821HT", "AI9035KX", "CE6617AP", "BH2290OO"]
+#: The demo's watchlist entry: it fires on the first car, within a minute of starting.
+DEMO_WATCH = (DEMO_PLATES[0], "demo: watched van")
+
 #: The demo: one synthetic road camera, the offline detector, the embedded store.
 DEMO_CONFIG: dict[str, Any] = {
     "cameras": {
-        "demo-road": {"source": {"type": "synthetic", "seed": 1, "fps": 5.0}},
+        "demo-road": {
+            "source": {"type": "synthetic", "seed": 1, "fps": 5.0, "plates": DEMO_PLATES}
+        },
     },
     "detector": {"name": "ppocr", "options": {"max_side": 480}},
     "tracking": {"close_after_s": 1.0},
@@ -51,7 +58,25 @@ def _demo(args: argparse.Namespace) -> int:
     from stream.run import run_service
 
     config = parse_config({**DEMO_CONFIG, "http": {"host": "127.0.0.1", "port": args.port}})
+    _watch_demo_plate(args.data)
     return run_service(config, data=args.data, port=args.port, announce=_say)
+
+
+def _watch_demo_plate(data: str | None) -> None:
+    """Put the demo's plate on the watchlist of a data folder whose watchlist is empty."""
+    from stream.alerts.entries import EntryDraft, EntryStore
+    from stream.api.config import WatchlistConfig
+    from stream.api.local import open_engine
+
+    engine = open_engine(data)
+    try:
+        entries = EntryStore(engine)
+        if not entries.all():
+            text, label = DEMO_WATCH
+            entries.add(EntryDraft(text, WatchlistConfig().default_threshold, label))
+            _say(f"watchlist: {text} ({label}); an alert fires when the demo camera sees it")
+    finally:
+        engine.dispose()
 
 
 def add_commands(sub: Any) -> None:
