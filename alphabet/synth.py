@@ -350,7 +350,7 @@ def _colour_matrix(
         linear = np.diag(rng.uniform(0.25, 0.6) * rng.uniform(0.8, 1.2, 3))
         offset = np.zeros(3)
     else:
-        gain = rng.uniform(1 - 0.4 * d, 1 + 0.25 * d)
+        gain = rng.uniform(1 - 0.3 * d, 1 + 0.3 * d)
         linear = np.diag(rng.uniform(1 - 0.3 * d, 1 + 0.3 * d, 3) * gain)
         offset = np.zeros(3)
     # Contrast about the mean: out = mean + c * (x - mean).
@@ -511,6 +511,17 @@ def _privacy_masks(
         cv2.rectangle(img, (bx, by), (bx + bw - 1, by + bh - 1), grey, -1)
 
 
+def _grime(img: Image, rng: np.random.Generator) -> Image:
+    """Dirt and wear: the crop darkened by up to 25% in soft blotches a few characters
+    wide (a coarse random field, enlarged smoothly)."""
+    h, w = img.shape[:2]
+    field = rng.uniform(255 * 0.75, 255, size=(3, 8)).astype(np.uint8)
+    blotches = cv2.resize(field, (w, h), interpolation=cv2.INTER_CUBIC)
+    return np.asarray(
+        cv2.multiply(img, cv2.cvtColor(blotches, cv2.COLOR_GRAY2BGR), scale=1 / 255), np.uint8
+    )
+
+
 def _occlude(img: Image, rng: np.random.Generator, plate_box: tuple[int, int, int, int]) -> None:
     """Cover an end or the lower edge of the plate (tow hook, bumper, dirt), in place."""
     x, y, w, h = plate_box
@@ -563,6 +574,8 @@ def realistic_crop(text: str, fmt: str, rng: np.random.Generator, difficulty: fl
     if rng.random() < 0.12 * d:
         x, y, w, h = cv2.boundingRect(pts)
         _occlude(crop, rng, (x, y, w, h))
+    if rng.random() < 0.3 * d:
+        crop = _grime(crop, rng)
     crop = _light(crop, rng, d)
     if rng.random() < 0.05 * d:  # light characters on dark: inverted polarity
         crop = np.asarray(cv2.bitwise_not(crop), np.uint8)
