@@ -270,6 +270,7 @@ PLUGGED_SECTIONS: dict[str, tuple[str, str]] = {
     "watchlist": ("stream.api.config", "WatchlistConfig"),
     "alerts": ("stream.alerts.config", "AlertsConfig"),
     "auth": ("stream.api.config", "AuthConfig"),
+    "cluster": ("stream.cluster", "ClusterConfig"),
 }
 
 

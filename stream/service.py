@@ -20,7 +20,7 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import cv2
 
@@ -78,6 +78,7 @@ class Service:
         self._store_pool = ThreadPoolExecutor(1, thread_name_prefix="store")  # one writer
         self._writer: asyncio.Task[None] | None = None
         self._pending = 0  # batches handed to the writer and not yet stored
+        self.cluster: Any = None  # stream.cluster.LeaseKeeper in cluster mode
         self.started = False
 
     # --- what the API uses ------------------------------------------------------------
@@ -198,13 +199,23 @@ class Service:
         metrics.INDEX_SIZE.set(self.components.sink.index_size())
         self._writer = asyncio.create_task(self._write_loop(), name="store-writer")
         self.pipeline.start()
-        for name, camera in self.config.cameras.items():
-            await self.add_camera(name, camera)
+        cluster = self.config.section("cluster")
+        if cluster is not None and getattr(cluster, "enabled", False):
+            # Cameras shared with other processes: the keeper starts those this one holds.
+            from stream.cluster import ClusterConfig, LeaseKeeper
+
+            self.cluster = LeaseKeeper(self, cast(ClusterConfig, cluster))
+            await self.cluster.start()
+        else:
+            for name, camera in self.config.cameras.items():
+                await self.add_camera(name, camera)
         self.started = True
         log.info("service running %d cameras", len(self._cameras))
 
     async def stop(self) -> None:
         """Stop cameras, close open tracks into sightings, store them, close the store."""
+        if self.cluster is not None:
+            await self.cluster.stop()  # its cameras first, then its leases handed back
         # Together: a network camera may take up to its read timeout to let go.
         await asyncio.gather(*(runner.stop() for runner in self._cameras.values()))
         await self.pipeline.stop()
