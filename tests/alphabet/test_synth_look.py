@@ -9,6 +9,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from alphabet.formats import get_format
 from alphabet.synth import draw_plate, generate_batch, realistic_crop
@@ -119,3 +121,21 @@ def test_training_mix_spans_real_crops(shared_data: Path, dataset: str, fmt: str
         real_median = np.median([measure(c) for c in real])
         low, high = np.percentile([measure(c) for c in synth], [10, 90])
         assert low < real_median < high, (measure.__name__, low, real_median, high)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    text=st.text(alphabet="ABCDEFGHJKLMNPRSTXYZ0123456789?", min_size=1, max_size=12),
+    fmt=st.sampled_from(["ua", "eu", "br", "es", "us"]),
+    difficulty=st.floats(0.0, 1.0),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_any_text_in_any_format_makes_a_crop(
+    text: str, fmt: str, difficulty: float, seed: int
+) -> None:
+    # Training feeds texts of one format into another's colours (hard negatives): any
+    # normalised text of 1-12 characters must come out as a plausible crop.
+    crop = realistic_crop(text, fmt, np.random.default_rng(seed), difficulty)
+    assert crop.dtype == np.uint8 and crop.ndim == 3 and crop.shape[2] == 3
+    assert crop.shape[0] >= 8 and crop.shape[1] >= 8
+    assert crop.shape[1] < 40 * crop.shape[0]
