@@ -200,6 +200,23 @@ def test_photo_search_finds_the_sighting_it_came_from(
     assert photo.name in page.inner_text("#query-caption")
 
 
+def test_photo_search_with_a_real_plate_photo(page: Any, demo: DemoService, shared_data: Path):
+    # A real camera's crop (read from the shared folder, never copied): the service has
+    # never seen it, so only the ranking is checked, not which sighting comes first.
+    first = (shared_data / "br_cc" / "labels.csv").read_text().splitlines()[1]
+    photo = shared_data / "br_cc" / first.split(",")[0]
+    a_plate_it_read(demo)
+    sign_in(page, demo)
+    page.fill("#search-min-score", "-1")  # every answer shown, however far
+    page.set_input_files("#search-file", str(photo))
+    page.wait_for_function(
+        "n => document.querySelector('#search-summary').textContent.includes(n)", arg=photo.name
+    )
+    scores = [c["score"] for c in _cards(page)]
+    assert scores and scores == sorted(scores, reverse=True)
+    page.wait_for_function("document.querySelector('#query-image').naturalWidth > 0")
+
+
 @pytest.mark.parametrize(
     ("token", "says"),
     [
