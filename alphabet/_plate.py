@@ -11,7 +11,7 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-from alphabet.formats import PATTERN_SLOTS, Palette, PlateFormat, layout
+from alphabet.formats import PATTERN_SLOTS, Palette, PlateFormat, layout, pick_palette
 from alphabet.glyphs import DASH, GLYPH_SIZE, load_glyphs
 from alphabet.text import UNKNOWN
 
@@ -184,7 +184,7 @@ def draw_frontal(
     plate_text: str, plate_format: PlateFormat, height: int, rng: np.random.Generator
 ) -> Plate:
     """Draw a plate ``height`` px high: colours, border, band, strip and characters."""
-    palette: Palette = plate_format.palettes[int(rng.integers(len(plate_format.palettes)))]
+    palette: Palette = pick_palette(plate_format, rng)
     glyph_set = plate_format.glyph_sets[int(rng.integers(len(plate_format.glyph_sets)))]
     width = max(round(height * plate_format.aspect * rng.uniform(0.97, 1.03)), 8)
     left = 0

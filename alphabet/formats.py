@@ -37,11 +37,13 @@ class PlateFormatError(PlatewatchError, KeyError):
 
 @dataclass(frozen=True)
 class Palette:
-    """One colour scheme: plate background, character ink and border (BGR)."""
+    """One colour scheme: plate background, character ink and border (BGR), and how often
+    it is drawn relative to the format's other palettes (``weight``)."""
 
     background: Colour
     ink: Colour
     border: Colour
+    weight: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -94,7 +96,7 @@ FORMATS: dict[str, PlateFormat] = {
         palettes=(
             Palette(_WHITE, _BLACK, _BLACK),
             Palette((230, 235, 235), (30, 30, 30), (30, 30, 30)),
-            Palette((60, 200, 240), _BLACK, _BLACK),  # yellow: buses, taxis
+            Palette((60, 200, 240), _BLACK, _BLACK, weight=0.2),  # yellow: buses, taxis
         ),
         glyph_sets=("din",),
         letters=UA_LETTERS,
@@ -109,7 +111,7 @@ FORMATS: dict[str, PlateFormat] = {
         palettes=(
             Palette(_WHITE, _BLACK, _BLACK),
             Palette((225, 230, 230), (35, 35, 35), (35, 35, 35)),
-            Palette((40, 205, 250), _BLACK, _BLACK),  # yellow rear plates (NL, UK)
+            Palette((40, 205, 250), _BLACK, _BLACK, weight=0.3),  # yellow rear plates (NL, UK)
         ),
         band=_EU_BLUE,
         band_codes=("D", "F", "SK", "CZ", "NL", "PL", "I", "A", "B", "LT"),
@@ -122,8 +124,8 @@ FORMATS: dict[str, PlateFormat] = {
         palettes=(
             Palette((175, 178, 180), (35, 35, 35), (35, 35, 35)),  # grey, private cars
             Palette((200, 200, 200), (45, 45, 45), (45, 45, 45)),
-            Palette((40, 40, 150), (235, 235, 235), (235, 235, 235)),  # red, commercial
-            Palette((60, 60, 110), (215, 215, 215), (215, 215, 215)),
+            Palette((40, 40, 150), (235, 235, 235), (235, 235, 235), 0.5),  # red, commercial
+            Palette((60, 60, 110), (215, 215, 215), (215, 215, 215), 0.5),
         ),
         glyph_sets=("din", "dejavu"),
         top_strip=True,
@@ -161,6 +163,17 @@ FORMATS: dict[str, PlateFormat] = {
         char_height=0.5,
     ),
 }
+
+
+def pick_palette(plate_format: PlateFormat, rng: np.random.Generator) -> Palette:
+    """One of the format's palettes, drawn in proportion to their weights."""
+    weights = [p.weight for p in plate_format.palettes]
+    u = rng.random() * sum(weights)
+    for palette, weight in zip(plate_format.palettes, weights, strict=True):
+        u -= weight
+        if u < 0:
+            return palette
+    return plate_format.palettes[-1]
 
 
 def get_format(name: str) -> PlateFormat:

@@ -126,11 +126,14 @@ def realistic_crop(text: str, fmt: str, rng: np.random.Generator, difficulty: fl
     if sigma > 0.5:
         noise = camera.noise(out.shape, rng)
         out = np.asarray(cv2.addWeighted(out, 1.0, noise, sigma, 0.0, dtype=cv2.CV_8U), np.uint8)
+    jpeg = rng.random() < 0.8 * max(d, 0.1)
+    quality = int(rng.uniform(camera.lerp(90, 20, d), 95))
+    # Masks draw from rng last: a plate with hidden characters differs from the same plate
+    # without them only where the grey blocks are.
     masked = [cell for cell, ch in zip(plate.cells, plate_text, strict=True) if ch == UNKNOWN]
     if masked:
         camera.privacy_masks(out, masked, to_crop, rng)
-    if rng.random() < 0.8 * max(d, 0.1):
-        quality = int(rng.uniform(camera.lerp(90, 20, d), 95))
+    if jpeg:
         ok, enc = cv2.imencode(".jpg", out, [cv2.IMWRITE_JPEG_QUALITY, quality])
         if ok:
             out = np.asarray(cv2.imdecode(enc, cv2.IMREAD_COLOR), np.uint8)
