@@ -15,6 +15,7 @@ from alphabet.formats import (
     get_format,
     guess_format,
     layout,
+    pick_palette,
     random_plate_text,
 )
 from alphabet.text import normalize
@@ -104,3 +105,14 @@ def test_bad_format_definitions_are_refused(kwargs: dict[str, object], message: 
     }
     with pytest.raises(ValueError, match=message):
         PlateFormat(**(base | kwargs))  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("name", sorted(FORMATS))
+def test_palettes_are_drawn_by_weight(name: str) -> None:
+    fmt = get_format(name)
+    rng = np.random.default_rng(3)
+    draws = [pick_palette(fmt, rng) for _ in range(4000)]
+    total = sum(p.weight for p in fmt.palettes)
+    for palette in fmt.palettes:
+        share = sum(d is palette for d in draws) / len(draws)
+        assert share == pytest.approx(palette.weight / total, abs=0.03)
