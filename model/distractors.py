@@ -56,30 +56,45 @@ def real_crops(root: Path, skip: Path) -> Iterator[tuple[Image, str]]:
                 yield image, text
 
 
+def _pool_dir(spec: ModelSpec, cache: Path) -> tuple[Path, tuple[str, ...]]:
+    head = spec.preprocess[: spec.preprocess.index("resize") + 1]
+    return cache / f"synthetic_{'-'.join(head)}_{spec.width}x{spec.height}", head
+
+
+def fill_pool(spec: ModelSpec, n: int, cache: Path, worker: int = 0, workers: int = 1) -> None:
+    """Draw the missing chunks of the synthetic pool (chunk k by worker k % workers), so
+    several processes can share the work and an interrupted fill resumes."""
+    folder, head = _pool_dir(spec, cache)
+    folder.mkdir(parents=True, exist_ok=True)
+    source = PairSource(DataConfig(hard_negatives=0.0, mask_prob=0.0))
+    for k, start in enumerate(range(0, n, CHUNK)):
+        path = folder / f"{start:08d}_{CHUNK}.npz"
+        if k % workers != worker or path.exists():
+            continue
+        crops, texts = source.batch(CHUNK, seed=7_000_000 + start)
+        images = np.stack([apply_steps(c, head, spec) for c in crops])
+        np.savez(folder / "partial.npz" if workers == 1 else folder / f"partial{worker}.npz",
+                 images=images, texts=np.array(texts))  # fmt: skip
+        (folder / ("partial.npz" if workers == 1 else f"partial{worker}.npz")).rename(path)
+        log.info("synthetic distractors: chunk at %d drawn", start)
+
+
 def synthetic_pool(spec: ModelSpec, n: int, cache: Path) -> tuple[np.ndarray, list[str]]:
     """n synthetic plates (random texts of every format) taken through the spec's steps up
     to its resize, as uint8 (n, height, width[, channels]), and their texts.
 
-    Cached under cache: the pool does not depend on the weights, so every model with the
-    same leading steps and input size shares it (100,000 crops of 128x32 take 400 MB).
+    Cached under cache in chunks: the pool does not depend on the weights, so every model
+    with the same leading steps and input size shares it (100,000 crops of 128x32: 400 MB).
     """
-    head = spec.preprocess[: spec.preprocess.index("resize") + 1]
-    path = cache / f"synthetic_{'-'.join(head)}_{spec.width}x{spec.height}_{n}.npz"
-    if path.exists():
-        z = np.load(path)
-        return z["images"], [str(t) for t in z["texts"]]
-    source = PairSource(DataConfig(hard_negatives=0.0, mask_prob=0.0))
+    fill_pool(spec, n, cache)
+    folder, _ = _pool_dir(spec, cache)
     images: list[np.ndarray] = []
     texts: list[str] = []
-    for i in range(0, n, CHUNK):
-        crops, chunk_texts = source.batch(min(CHUNK, n - i), seed=7_000_000 + i)
-        images.extend(apply_steps(c, head, spec) for c in crops)
-        texts.extend(chunk_texts)
-        log.info("synthetic distractors drawn: %d / %d", len(texts), n)
-    pool = np.stack(images)
-    cache.mkdir(parents=True, exist_ok=True)
-    np.savez(path, images=pool, texts=np.array(texts))
-    return pool, texts
+    for start in range(0, n, CHUNK):
+        z = np.load(folder / f"{start:08d}_{CHUNK}.npz")
+        images.append(z["images"])
+        texts.extend(str(t) for t in z["texts"])
+    return np.concatenate(images)[:n], texts[:n]
 
 
 @dataclass(frozen=True)
