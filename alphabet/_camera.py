@@ -1,6 +1,10 @@
 """What a road camera and a detector do to a plate: tight crop geometry and the car body
 around it, exposure and colour (day, night, infrared), blur, noise, dirt, occlusion and
-the privacy blocks of published photos. Private to alphabet.synth; uint8 throughout."""
+the privacy blocks of published photos. Private to alphabet.synth; uint8 throughout.
+
+Every ``d`` argument is the crop's difficulty, 0 (clean) to 1 (the full training mix);
+every ``rng`` the caller's numpy Generator, so one seed gives one crop.
+"""
 
 from __future__ import annotations
 
@@ -16,6 +20,7 @@ FloatImage = npt.NDArray[np.float32]
 
 
 def lerp(a: float, b: float, t: float) -> float:
+    """a at t = 0, b at t = 1, linear between."""
     return a + (b - a) * t
 
 
