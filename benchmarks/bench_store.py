@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import shutil
 import sys
 import tempfile
 import time
@@ -146,8 +147,16 @@ def exact_top(vectors: Vectors, queries: Vectors, k: int) -> npt.NDArray[np.int6
 
 @contextmanager
 def backend_target(name: str) -> Iterator[tuple[str, Path]]:
-    """(store target, data folder) of a fresh, empty database for one backend."""
+    """(store target, data folder) of a fresh, empty database for one backend; removed
+    afterwards."""
     folder = Path(tempfile.mkdtemp(prefix=f"bench-store-{name}-"))
+    try:
+        yield from _database(name, folder)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _database(name: str, folder: Path) -> Iterator[tuple[str, Path]]:
     if name == "sqlite":
         yield str(folder / "data"), folder / "data"
         return
