@@ -8,7 +8,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import create_engine, event
+from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 
@@ -17,6 +17,8 @@ from platewatch.errors import PlatewatchError
 log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).parent / "migrations"
 DB_FILE = "platewatch.db"
+#: PostgreSQL advisory lock key held while migrating (any constant the app alone uses).
+MIGRATE_LOCK = 0x706C6174
 
 
 class StoreOpenError(PlatewatchError, RuntimeError):
@@ -64,6 +66,10 @@ def migrate(engine: Engine) -> None:
     logging.getLogger("alembic").setLevel(logging.WARNING)
     try:
         with engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                # Processes starting together on one fresh database take turns (held
+                # until this transaction ends), else both try to create the same tables.
+                conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATE_LOCK})
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, "head")
     except OperationalError as exc:

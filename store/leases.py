@@ -139,9 +139,12 @@ class Leases:
             enabled = self._enabled(conn)
             share = fair_share(len(enabled), live)
             held = self._renew(conn, now)
-        free = [c for c in enabled if c not in held]
-        for camera_id in free[: max(0, share - len(held))]:
-            if self._claim(camera_id):
+            free = self._free(conn, now)
+        for camera_id in enabled:
+            if len(held) >= share:
+                break
+            # Each try is its own atomic UPDATE: another node may win it meanwhile.
+            if camera_id in free and self._claim(camera_id):
                 held.add(camera_id)
         surplus = sorted(held)[share:] if len(held) > share else []
         return LeaseStep(frozenset(held), frozenset(surplus), live, share)
@@ -170,6 +173,11 @@ class Leases:
             .values(lease_expires=now + self._lease)
             .returning(C.c.id)
         )
+        return {r for (r,) in rows}
+
+    def _free(self, conn: Connection, now: datetime) -> set[str]:
+        open_ = or_(C.c.lease_expires.is_(None), C.c.lease_expires < now)
+        rows = conn.execute(select(C.c.id).where(C.c.id.in_(self.camera_ids), open_))
         return {r for (r,) in rows}
 
     def _claim(self, camera_id: str) -> bool:

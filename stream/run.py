@@ -6,8 +6,9 @@ from __future__ import annotations
 from stream.service import Service  # isort: skip
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import uvicorn
@@ -19,6 +20,18 @@ from stream.config import ServiceConfig
 log = logging.getLogger(__name__)
 
 
+class _Server(uvicorn.Server):
+    """uvicorn re-raises SIGTERM/SIGINT once it has shut down, which would end the process
+    before the service stores its open tracks and hands back its camera leases; here the
+    signal only stops the server, and the process then closes down in order."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        with super().capture_signals():
+            yield
+            self._captured_signals.clear()
+
+
 async def serve(
     config: ServiceConfig, data: Path, port: int, announce: Callable[[str], None]
 ) -> None:
@@ -26,9 +39,7 @@ async def serve(
     components = await asyncio.to_thread(build_components, config, data)
     service = Service(config, components)
     app = create_app(service)
-    server = uvicorn.Server(
-        uvicorn.Config(app, host=config.http.host, port=port, log_level="warning")
-    )
+    server = _Server(uvicorn.Config(app, host=config.http.host, port=port, log_level="warning"))
     await service.start()
     try:
         serving = asyncio.create_task(server.serve())
