@@ -54,6 +54,10 @@ export async function call(method, path, body) {
   } catch {
     parsed = null;
   }
+  if (answer.status === 401) {
+    // The token was revoked or the service restarted with other tokens: sign in again.
+    window.dispatchEvent(new CustomEvent("platewatch:unauthorized"));
+  }
   if (!answer.ok) {
     throw new ApiError(answer.status, detailOf(parsed, `${answer.status} ${answer.statusText}`));
   }

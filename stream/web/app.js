@@ -82,5 +82,8 @@ setUpSearch();
 setUpWatchlist();
 setUpAlerts();
 window.addEventListener("hashchange", showView);
+window.addEventListener("platewatch:unauthorized", () => {
+  if (signedIn) trySignIn();
+});
 showView();
 trySignIn();

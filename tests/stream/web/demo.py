@@ -50,10 +50,10 @@ def wait_for(what: str, check: Callable[[], Any], timeout_s: float, every_s: flo
         time.sleep(every_s)
 
 
-def make_token(data: Path) -> str:
+def make_token(data: Path, name: str = "web-tests") -> str:
     """An admin token made by the real command; it prints the token on its last line."""
     done = subprocess.run(
-        [*PLATEWATCH, "token", "create", "web-tests", "--role", "admin", "--data", str(data)],
+        [*PLATEWATCH, "token", "create", name, "--role", "admin", "--data", str(data)],
         capture_output=True,
         text=True,
         timeout=120,

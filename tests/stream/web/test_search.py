@@ -1,5 +1,5 @@
 """The search page in a real browser against the real demo: by typed plate, by photo,
-the sighting dialog, the filters, and sign-in."""
+the sighting dialog and the filters."""
 
 from __future__ import annotations
 
@@ -215,23 +215,3 @@ def test_photo_search_with_a_real_plate_photo(page: Any, demo: DemoService, shar
     scores = [c["score"] for c in _cards(page)]
     assert scores and scores == sorted(scores, reverse=True)
     page.wait_for_function("document.querySelector('#query-image').naturalWidth > 0")
-
-
-@pytest.mark.parametrize(
-    ("token", "says"),
-    [
-        ("", "Sign in with an API token"),  # nothing typed: the page asks for a token
-        ("pw_1_" + "x" * 43, "refused"),  # well-formed but wrong: the service's refusal
-        ("not-a-token", "refused"),  # malformed
-    ],
-)
-def test_sign_in_needs_a_valid_token(page: Any, demo: DemoService, token: str, says: str):
-    page.goto(f"{demo.url}/#search")
-    if token:
-        page.fill("#token-input", token)
-        page.click("#login-button")
-    page.wait_for_function(
-        "s => document.querySelector('#notice').textContent.includes(s)", arg=says
-    )
-    assert page.locator("#token-input").is_visible()
-    assert page.evaluate("document.body.classList.contains('signed-out')")
