@@ -1,4 +1,4 @@
-// Small DOM helpers shared by the pages: elements, times, scores, the notice line,
+// What the pages share: building elements, times, scores, the notice line,
 // sighting cards and the sighting dialog (frame with the plate box drawn on it).
 
 import { get, showImage } from "./api.js";
