@@ -15,11 +15,14 @@ depends_on = None
 
 
 def upgrade() -> None:
+    # IF NOT EXISTS: a database whose tables were dropped by a list that predates these
+    # two (as older cleanup scripts do) may still hold them.
     op.create_table(
         "nodes",
         sa.Column("id", sa.String(128), primary_key=True),
         sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("heartbeat", sa.DateTime(timezone=True), nullable=False),
+        if_not_exists=True,
     )
     op.create_table(
         "lease_history",
@@ -28,7 +31,13 @@ def upgrade() -> None:
         sa.Column("node_id", sa.String(128), nullable=False),
         sa.Column("claimed_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("released_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Index("ix_lease_history_camera", "camera_id", "claimed_at"),
+        if_not_exists=True,
+    )
+    op.create_index(
+        "ix_lease_history_camera",
+        "lease_history",
+        ["camera_id", "claimed_at"],
+        if_not_exists=True,
     )
 
 
