@@ -84,7 +84,9 @@ class LeaseKeeper:
         self.service = service
         self.config = config
         settings = LeaseSettings(config.node_id or default_node_id(), config.lease_s)
-        self.leases = Leases(store.engine, settings, service.config.cameras)
+        # Cameras switched off in the config are nobody's to run.
+        wanted = [name for name, camera in service.config.cameras.items() if camera.enabled]
+        self.leases = Leases(store.engine, settings, wanted)
         self._running: set[str] = set()
         # Monotonic time until which the leases last renewed are surely still ours.
         self._valid_until = 0.0

@@ -22,11 +22,10 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine
 
-from store.leases import history
+from store.db import migrate
+from store.leases import LeaseError, Leases, LeaseSettings, fair_share, history
 from tests.conftest import REPO
 from tests.stream.media import free_port
-
-pytestmark = pytest.mark.slow
 
 PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 CAMERAS = ["cam-1", "cam-2", "cam-3", "cam-4"]
@@ -116,6 +115,7 @@ def _wait(what: str, check: object, timeout: float) -> float:
     pytest.fail(f"{what}: not within {timeout:.0f} s")
 
 
+@pytest.mark.slow
 def test_killed_node_cameras_move_to_the_live_one(tmp_path: Path, db_url: str) -> None:
     engine = create_engine(db_url)
     a, port_a = _serve(tmp_path, "node-a", db_url)
@@ -201,3 +201,95 @@ def test_killed_node_cameras_move_to_the_live_one(tmp_path: Path, db_url: str) -
             if process.stdout is not None:
                 process.stdout.close()
         engine.dispose()
+
+
+# --- the lease rows themselves, in this process (fast) -----------------------------------
+
+
+@pytest.fixture
+def engine(db_url: str) -> Iterator[Engine]:
+    engine = create_engine(db_url)
+    migrate(engine)
+    yield engine
+    engine.dispose()
+
+
+def _node(engine: Engine, name: str, lease_s: float = 60.0) -> Leases:
+    leases = Leases(engine, LeaseSettings(name, lease_s), CAMERAS)
+    leases.register()
+    return leases
+
+
+@pytest.mark.parametrize(
+    ("cameras", "nodes", "share"),
+    [
+        (4, 1, 4),
+        (4, 2, 2),
+        (5, 2, 3),  # the odd camera goes to whoever claims first
+        (4, 3, 2),
+        (2, 5, 1),  # more nodes than cameras: some run none
+        (0, 2, 0),
+        (3, 0, 3),  # no heartbeat seen yet counts as this node alone
+    ],
+)
+def test_fair_share(cameras: int, nodes: int, share: int) -> None:
+    assert fair_share(cameras, nodes) == share
+
+
+def test_second_node_gets_the_surplus_the_first_hands_back(engine: Engine) -> None:
+    a = _node(engine, "a")
+    first = a.step()
+    assert first.held == set(CAMERAS) and first.live_nodes == 1
+    b = _node(engine, "b")
+    assert b.step().held == set()  # all leased: nothing to take yet
+    step = a.step()  # a now sees two live nodes and holds twice its share
+    assert (step.live_nodes, step.share, len(step.surplus)) == (2, 2, 2)
+    a.release(step.surplus)
+    assert b.step().held == step.surplus
+    assert a.step().held == set(CAMERAS) - step.surplus  # renewal keeps the rest
+
+
+def test_an_unexpired_lease_is_never_taken(engine: Engine) -> None:
+    a, b = _node(engine, "a"), _node(engine, "b")
+    a.step()
+    for _ in range(3):
+        assert b.step().held == set()
+    assert set(_owners(engine).values()) == {"a"}
+
+
+def test_an_expired_lease_moves_and_the_old_holder_cannot_renew_it(engine: Engine) -> None:
+    # Short leases for both (nodes of one cluster share the setting).
+    a, b = _node(engine, "a", lease_s=1.5), _node(engine, "b", lease_s=1.5)
+    a.step()
+    time.sleep(2.0)  # a stops renewing (as a dead process would)
+    assert b.step().held == set(CAMERAS)  # b alone is live by now
+    assert a.step().held == set()  # a's late renewal finds the rows taken
+    for camera in CAMERAS:
+        (_, first, _, released), (_, second, claimed, _) = [
+            h for h in history(engine) if h[0] == camera
+        ]
+        assert (first, second) == ("a", "b")
+        assert released is not None and released <= claimed
+
+
+def test_leave_hands_everything_back(engine: Engine) -> None:
+    a = _node(engine, "a")
+    a.step()
+    a.leave()
+    assert set(_owners(engine).values()) == {None}
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM nodes")).scalar_one() == 0
+
+
+@pytest.mark.parametrize(
+    ("node_id", "lease_s", "says"),
+    [
+        ("", 10.0, "node_id"),
+        ("x" * 129, 10.0, "node_id"),
+        ("a", 0.0, "lease_s"),
+        ("a", -1.0, "lease_s"),
+    ],
+)
+def test_bad_lease_settings_are_refused(node_id: str, lease_s: float, says: str) -> None:
+    with pytest.raises(LeaseError, match=says):
+        LeaseSettings(node_id, lease_s)
