@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from alphabet.text import WILDCARD, edit_distance, matches, normalize
 from model.protocols import Embedder
 from store.pgvectors import PgVectorIndex
-from store.store import S, Store, _filtered, sighting_of
+from store.store import S, Store, _filtered, _utc, sighting_of
 from store.types import Match, Sighting, StoreError
 
 #: Filters leaving at most this many rows are searched exactly instead of through the index.
@@ -85,13 +85,23 @@ def _pgvector(
 
 
 def _passing(store: Store, ids: list[int], f: SearchFilters) -> set[int]:
-    """Those of ``ids`` whose row exists and passes the filter (reads only the key columns)."""
+    """Those of ``ids`` whose row exists and passes the filter. Reads the key columns by
+    primary key and filters here: given ``camera_id = ?`` the planner would rather walk
+    the camera's whole index than look up a few hundred ids."""
     passing: set[int] = set()
+    since = _utc(f.since) if f.since else None
+    until = _utc(f.until) if f.until else None
+    cols = select(S.c.id, S.c.camera_id, S.c.first_seen, S.c.last_seen)
     with store.engine.connect() as conn:
         for start in range(0, len(ids), 900):
-            query = _filtered(select(S.c.id), f.camera, f.since, f.until)
-            rows = conn.execute(query.where(S.c.id.in_(ids[start : start + 900])))
-            passing.update(int(r[0]) for r in rows)
+            for sid, camera, first, last in conn.execute(
+                cols.where(S.c.id.in_(ids[start : start + 900]))
+            ):
+                if f.camera and camera != f.camera:
+                    continue
+                if (since and _utc(last) < since) or (until and _utc(first) > until):
+                    continue
+                passing.add(int(sid))
     return passing
 
 

@@ -70,6 +70,11 @@ def target(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str
         return
     url = request.getfixturevalue("pg_url" if request.param == "postgresql" else "pgvector_url")
     yield url, tmp_path / "data"
+    drop_tables(url)
+
+
+def drop_tables(url: str) -> None:
+    """Leave the session's database empty for the next test."""
     engine = create_engine(url)
     with engine.begin() as conn:
         conn.execute(

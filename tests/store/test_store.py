@@ -24,7 +24,7 @@ from store import (
     open_store,
     search_vector,
 )
-from tests.store.conftest import DIM, MODEL, sighting, unit_vectors
+from tests.store.conftest import DIM, MODEL, drop_tables, sighting, unit_vectors
 
 T0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 
@@ -264,12 +264,7 @@ def test_two_processes_share_one_store(
         a.close()
         b.close()
         if backend == "postgresql":
-            from sqlalchemy import create_engine, text
-
-            engine = create_engine(url)
-            with engine.begin() as conn:
-                conn.execute(text("DELETE FROM sightings"))
-            engine.dispose()
+            drop_tables(url)
 
 
 def test_filtered_search_through_the_index_agrees_with_the_exact_scan(
