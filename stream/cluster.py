@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from platewatch.errors import PlatewatchError
+from stream import metrics
 
 if TYPE_CHECKING:
     from store.leases import LeaseStep
@@ -118,6 +119,7 @@ class LeaseKeeper:
         try:
             step = await asyncio.to_thread(self.leases.step)
         except Exception:
+            metrics.LEASE_ROUND_ERRORS.inc()
             log.exception("lease round of node %s failed", self.node_id)
             if time.monotonic() >= self._valid_until:
                 # Unrenewed leases may be another node's by now: stop before it starts.
@@ -135,6 +137,8 @@ class LeaseKeeper:
         for name in sorted(step.held - step.surplus - self._running):
             await self.service.add_camera(name, self.service.config.cameras[name])
             self._running.add(name)
+        metrics.CLUSTER_CAMERAS_HELD.set(len(self._running))
+        metrics.CLUSTER_LIVE_NODES.set(step.live_nodes)
         if lost:
             log.warning("node %s lost cameras %s", self.node_id, sorted(lost))
 
@@ -143,6 +147,7 @@ class LeaseKeeper:
             with contextlib.suppress(KeyError):  # removed through the API meanwhile
                 await self.service.remove_camera(name)
             self._running.discard(name)
+        metrics.CLUSTER_CAMERAS_HELD.set(len(self._running))
 
     async def stop(self) -> None:
         """Stop the task and the cameras, then hand every lease back at once."""

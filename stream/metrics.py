@@ -131,6 +131,22 @@ INDEX_SIZE = Gauge(
     "Vectors in the search index.",
     registry=REGISTRY,
 )
+# Cluster mode (stream/cluster.py): what this process holds, and how many share the cameras.
+CLUSTER_CAMERAS_HELD = Gauge(
+    "platewatch_cluster_cameras_held",
+    "Cameras this process holds a lease on and runs (cluster mode).",
+    registry=REGISTRY,
+)
+CLUSTER_LIVE_NODES = Gauge(
+    "platewatch_cluster_live_nodes",
+    "Service processes with a fresh heartbeat in the shared database (cluster mode).",
+    registry=REGISTRY,
+)
+LEASE_ROUND_ERRORS = Counter(
+    "platewatch_cluster_lease_round_errors_total",
+    "Lease rounds that failed (database unreachable or refused).",
+    registry=REGISTRY,
+)
 HOOK_ERRORS = Counter(
     "platewatch_sighting_hook_errors_total",
     "on_sighting callbacks that raised.",

@@ -159,6 +159,9 @@ def test_killed_node_cameras_move_to_the_live_one(tmp_path: Path, db_url: str) -
             lambda: all(_frames(port_a).get(c, 0) > frames_a.get(c, 0) for c in b_cameras),
             TAKEOVER_S,
         )
+        gauges = httpx.get(f"http://127.0.0.1:{port_a}/metrics", timeout=5).text
+        assert "platewatch_cluster_cameras_held 4.0" in gauges
+        assert "platewatch_cluster_live_nodes 1.0" in gauges
         print(f"takeover: claimed {took:.1f} s after SIGKILL (promise {TAKEOVER_S:.0f} s)")
 
         # No sighting lost: every row stored before the kill is still there.
