@@ -8,6 +8,7 @@ import itertools
 import json
 import os
 import re
+import selectors
 import signal
 import subprocess
 import sys
@@ -86,6 +87,14 @@ def _serve(tmp: Path, node: str, url: str) -> tuple[subprocess.Popen[str], int]:
     return process, port
 
 
+def _announced(process: subprocess.Popen[str], timeout: float = 120) -> str:
+    """The process's first line, or "" if it says nothing within ``timeout`` seconds."""
+    assert process.stdout is not None
+    with selectors.DefaultSelector() as sel:
+        sel.register(process.stdout, selectors.EVENT_READ)
+        return process.stdout.readline() if sel.select(timeout) else ""
+
+
 def _owners(engine: Engine) -> dict[str, str | None]:
     with engine.connect() as conn:
         rows = conn.execute(text("SELECT id, lease_owner FROM cameras ORDER BY id"))
@@ -121,9 +130,8 @@ def test_killed_node_cameras_move_to_the_live_one(tmp_path: Path, db_url: str) -
     a, port_a = _serve(tmp_path, "node-a", db_url)
     b, _port_b = _serve(tmp_path, "node-b", db_url)
     try:
-        for process in (a, b):
-            assert process.stdout is not None
-            assert "serving" in process.stdout.readline(), (tmp_path / "node-a.log").read_text()
+        for process, node in ((a, "node-a"), (b, "node-b")):
+            assert "serving" in _announced(process), (tmp_path / f"{node}.log").read_text()
         # Fair share: two each, once both heartbeat.
         _wait(
             "cameras split 2 + 2",
