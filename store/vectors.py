@@ -33,7 +33,7 @@ class HnswSettings:
     # ef_construction barely does above 100 but doubles the insert cost at 200.
     m: int = 16
     ef_construction: int = 100
-    ef: int = 256
+    ef: int = 512
     refresh_s: float = 1.0
 
 
