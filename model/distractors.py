@@ -163,6 +163,28 @@ class Distractors:
             out |= self._fused(run, queries, qv, cos, relevant, weight)
         return out
 
+    def score_csls(
+        self,
+        run: ModelRun,
+        qv: npt.NDArray[np.float32],
+        cos: npt.NDArray[np.float32],
+        relevant: npt.NDArray[np.bool_],
+        reference: npt.NDArray[np.float32],
+    ) -> dict[str, Any]:
+        """Text→image hits with the distractors, scored by CSLS (model.calibration)."""
+        from model.calibration import hubness
+
+        calibrated = cos - 0.5 * hubness(run.vectors, reference)[None, :]
+        d_hub = 0.5 * hubness(self.vectors, reference)
+        best = np.where(relevant, calibrated, -np.inf).max(axis=1)
+
+        def chunk(s: int, e: int) -> npt.NDArray[np.float32]:
+            return np.asarray(qv @ self.vectors[s:e].T - d_hub[None, s:e], np.float32)
+
+        extra = retrieval.count_above(best, chunk, len(self.texts))
+        ranking = retrieval.rank_queries(calibrated, relevant, extra)
+        return {f"distractors_csls_text_top{k}": ranking.hit_rate(k) for k in retrieval.KS}
+
     def _fused(self, run: ModelRun, queries: list[str], qv: Any, cos: Any, relevant: Any,
                weight: float) -> dict[str, Any]:  # fmt: skip
         fused = np.stack([cos[i] + weight * reading_similarity(q, run.readings)

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from model import retrieval
+from model import calibration, retrieval
 from model.distractors import Distractors
 from model.embed import load_embedder, resolve_model
 from model.gallery import Dataset, ModelRun, embed_gallery, load_dataset
@@ -42,6 +42,10 @@ def score_model(run: ModelRun, ds: Dataset, extra: Distractors | None) -> dict[s
     out: dict[str, Any] = {f"text_top{k}": text.hit_rate(k) for k in retrieval.KS}
     out["_text"] = (queries, text)
     out["_cos"] = cos
+    reference = calibration.reference_vectors(run.embedder)
+    hub = calibration.hubness(run.vectors, reference)
+    csls = retrieval.rank_queries(cos - 0.5 * hub[None, :], relevant)
+    out |= {f"csls_text_top{k}": csls.hit_rate(k) for k in retrieval.KS}
     if run.embedder.spec.has_reading:
         fused = np.stack([fused_scores(c, q, run.readings, weight)
                           for c, q in zip(cos, queries, strict=True)])  # fmt: skip
@@ -62,6 +66,7 @@ def score_model(run: ModelRun, ds: Dataset, extra: Distractors | None) -> dict[s
             "crops_per_s": round(run.crops_per_s, 1)}  # fmt: skip
     if extra is not None:
         out |= extra.score(run, queries, qv, cos, relevant)
+        out |= extra.score_csls(run, qv, cos, relevant, reference)
     return out
 
 
@@ -117,8 +122,8 @@ def print_table(result: dict[str, Any]) -> None:
     print(f"{result['dataset']} (split {result['split']}): {result['queries']} text queries, "
           f"{result['image_queries']} image queries, gallery {result['gallery']}, "
           f"model {result['model']}, {result['crops_per_s']:.0f} crops/s")  # fmt: skip
-    cols = ("", "fused_", "ocr_", "ocr_fused_", "seed_", "distractors_")
-    names = ("vector", "fused", "OCR", "vec+OCR", "seed", "+distr.")
+    cols = ("", "csls_", "fused_", "ocr_", "ocr_fused_", "seed_", "distractors_")
+    names = ("vector", "CSLS", "fused", "OCR", "vec+OCR", "seed", "+distr.")
     print(f"{'metric':<14}" + "".join(f"{n:>9}" for n in names))
     for m in ("text_top1", "text_top3", "text_top10", "image_top1", "image_top3", "read_exact"):
         cells = [result.get(p + m) for p in cols]

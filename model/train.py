@@ -228,6 +228,9 @@ def train(cfg: TrainConfig, out: Path, resume: bool = False) -> Path:
     out.mkdir(parents=True, exist_ok=True)
     history = out / "history.csv"
     if resume and manager.latest_checkpoint:
+        # Create Adam's moment slots first, so the checkpoint fills them at once (a deferred
+        # restore would leave them at zero and jolt the first steps after a resume).
+        optimizer.build(model.trainable_variables)
         ckpt.restore(manager.latest_checkpoint)
         log.info("resumed from %s at step %d", manager.latest_checkpoint, int(step_var))
     elif history.exists():
