@@ -14,7 +14,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
 
@@ -114,11 +114,11 @@ def _frames(port: int) -> dict[str, float]:
     return {camera: float(v) for camera, v in found}
 
 
-def _wait(what: str, check: object, timeout: float) -> float:
+def _wait(what: str, check: Callable[[], bool], timeout: float) -> float:
     """Poll ``check()`` until true; returns the seconds it took. Fails naming ``what``."""
     start = time.monotonic()
     while time.monotonic() - start < timeout:
-        if check():  # type: ignore[operator]
+        if check():
             return time.monotonic() - start
         time.sleep(0.25)
     pytest.fail(f"{what}: not within {timeout:.0f} s")
