@@ -35,6 +35,8 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, Engine
 
 from platewatch.errors import PlatewatchError
@@ -124,12 +126,15 @@ class Leases:
     def register(self) -> None:
         """Insert a ``cameras`` row for each camera id that has none (enabled, no lease)."""
         with self.engine.begin() as conn:
-            known = {r for (r,) in conn.execute(select(C.c.id).where(C.c.id.in_(self.camera_ids)))}
+            dialect = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+            now = self._now(conn)
             for camera_id in self.camera_ids:
-                if camera_id not in known:
-                    conn.execute(
-                        insert(C).values(id=camera_id, enabled=True, created_at=self._now(conn))
-                    )
+                # Nodes starting together register the same cameras: the first row wins.
+                conn.execute(
+                    dialect(C)
+                    .values(id=camera_id, enabled=True, created_at=now)
+                    .on_conflict_do_nothing(index_elements=["id"])
+                )
 
     def step(self) -> LeaseStep:
         """Heartbeat, renew what this node holds, claim free cameras up to the fair share."""

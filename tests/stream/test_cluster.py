@@ -304,3 +304,26 @@ def test_leave_hands_everything_back(engine: Engine) -> None:
 def test_bad_lease_settings_are_refused(node_id: str, lease_s: float, says: str) -> None:
     with pytest.raises(LeaseError, match=says):
         LeaseSettings(node_id, lease_s)
+
+
+def test_a_camera_switched_off_in_the_database_is_not_claimed(engine: Engine) -> None:
+    a = _node(engine, "a")
+    _node(engine, "b")  # registering again keeps the rows as they are
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE cameras SET enabled = false WHERE id = 'cam-4'"))
+    a.register()
+    assert a.step().held == set(CAMERAS) - {"cam-4"}
+
+
+def test_leases_on_a_sqlite_data_folder(tmp_path: Path) -> None:
+    # One machine, several processes on one SQLite file: the same rules, the local clock.
+    engine = create_engine(f"sqlite:///{tmp_path / 'leases.db'}")
+    migrate(engine)
+    try:
+        a, b = _node(engine, "a", lease_s=1.0), _node(engine, "b", lease_s=1.0)
+        assert a.step().held == set(CAMERAS)
+        assert b.step().held == set()
+        time.sleep(1.3)
+        assert b.step().held == set(CAMERAS)
+    finally:
+        engine.dispose()
