@@ -1,5 +1,5 @@
 """``platewatch demo`` as a user runs it: a process that prints its address and, within a
-minute, shows frames processed and sightings stored on /metrics."""
+minute, shows frames processed, sightings stored and its watched plate's alert on /metrics."""
 
 from __future__ import annotations
 
@@ -35,17 +35,21 @@ def test_demo_serves_sightings_within_a_minute(tmp_path: Path) -> None:
     )
     try:
         assert process.stdout is not None
+        first = process.stdout.readline()
+        assert "watchlist: AA5149EK" in first  # the demo watches one of its plates
         line = process.stdout.readline()
         assert f"http://127.0.0.1:{port}" in line
         deadline = time.monotonic() + 60
         metrics = ""
         while time.monotonic() < deadline:
             metrics = httpx.get(f"http://127.0.0.1:{port}/metrics").text
-            if _total(metrics, "platewatch_sightings_stored_total") >= 1:
+            if _total(metrics, "platewatch_alerts_raised_total") >= 1:
                 break
             time.sleep(1)
         assert _total(metrics, "platewatch_frames_processed_total") > 0
         assert _total(metrics, "platewatch_sightings_stored_total") >= 1
+        # The watched plate was seen and raised an alert within the minute.
+        assert _total(metrics, "platewatch_alerts_raised_total") >= 1
         assert (tmp_path / "data").is_dir()  # the embedded store lives in the data folder
     finally:
         process.terminate()
