@@ -80,7 +80,8 @@ def drop_tables(url: str) -> None:
         conn.execute(
             text(
                 "DROP TABLE IF EXISTS alert_deliveries, alerts, api_tokens, "
-                "watchlist_entries, sightings, cameras, alembic_version CASCADE"
+                "watchlist_entries, sightings, cameras, nodes, lease_history, "
+                "alembic_version CASCADE"
             )
         )
     engine.dispose()
