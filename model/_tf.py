@@ -9,6 +9,7 @@ pylibsrtp first is safe, so every TensorFlow import in the project goes through
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import logging
 import os
@@ -21,19 +22,15 @@ log = logging.getLogger(__name__)
 @lru_cache(maxsize=1)
 def tensorflow() -> ModuleType:
     """Import TensorFlow (after pylibsrtp), log the device it will run on, and return it."""
-    try:
+    with contextlib.suppress(ImportError):  # without WebRTC there is nothing to protect
         importlib.import_module("pylibsrtp")
-    except ImportError:  # the WebRTC extra is absent: nothing to protect
-        pass
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     tf = importlib.import_module("tensorflow")
     gpus = tf.config.list_physical_devices("GPU")
     for gpu in gpus:
         # Share the GPU with other processes instead of taking all its memory at start.
-        try:
+        with contextlib.suppress(RuntimeError):  # already initialised
             tf.config.experimental.set_memory_growth(gpu, True)
-        except RuntimeError:  # already initialised
-            pass
     log.info("TensorFlow %s running on %s", tf.__version__, "GPU" if gpus else "CPU")
     return tf
 
