@@ -185,8 +185,8 @@ class ModelConfig(_Section):
 
 class HnswSettings(_Section):
     m: int = Field(default=16, ge=2, le=128, title="HNSW M", description="graph links per node")
-    ef_construction: int = Field(default=200, ge=8, le=4096, title="HNSW ef_construction")
-    ef: int = Field(default=64, ge=1, le=4096, title="HNSW ef", description="search breadth")
+    ef_construction: int = Field(default=100, ge=8, le=4096, title="HNSW ef_construction")
+    ef: int = Field(default=512, ge=1, le=4096, title="HNSW ef", description="search breadth")
 
 
 class StoreConfig(_Section):
