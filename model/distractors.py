@@ -140,6 +140,7 @@ class Distractors:
         vectors = np.concatenate([p.vectors for p in parts])
         readings = [r for p in parts for r in p.readings]
         out = cls(vectors, readings, texts)
+        path.parent.mkdir(parents=True, exist_ok=True)
         np.savez(path, vectors=vectors, readings=np.array(readings), texts=np.array(texts))
         return out
 
