@@ -60,14 +60,16 @@ def _demo(args: argparse.Namespace) -> int:
     from stream.run import run_service
 
     config = parse_config({**DEMO_CONFIG, "http": {"host": "127.0.0.1", "port": args.port}})
-    _watch_demo_plate(args.data)
+    _prepare_demo(args.data)
     return run_service(config, data=args.data, port=args.port, announce=_say)
 
 
-def _watch_demo_plate(data: str | None) -> None:
-    """Put the demo's plate on the watchlist of a data folder whose watchlist is empty."""
+def _prepare_demo(data: str | None) -> None:
+    """On a data folder's first demo: put the demo's plate on the watchlist, and make an
+    admin token for the web page (printed once; only its hash is kept)."""
     from stream.alerts.entries import EntryDraft, EntryStore
     from stream.api.local import open_engine
+    from stream.api.token_store import TokenStore
 
     engine = open_engine(data)
     try:
@@ -76,6 +78,10 @@ def _watch_demo_plate(data: str | None) -> None:
             text, label, threshold = DEMO_WATCH
             entries.add(EntryDraft(text, threshold, label))
             _say(f"watchlist: {text} ({label}); an alert fires when the demo camera sees it")
+        tokens = TokenStore(engine)
+        if not tokens.all():
+            _record, secret = tokens.create("demo", "admin")
+            _say(f"web page token (admin, shown only this once): {secret}")
     finally:
         engine.dispose()
 

@@ -35,10 +35,10 @@ def test_demo_serves_sightings_within_a_minute(tmp_path: Path) -> None:
     )
     try:
         assert process.stdout is not None
-        first = process.stdout.readline()
-        assert "watchlist: AA5149EK" in first  # the demo watches one of its plates
-        line = process.stdout.readline()
-        assert f"http://127.0.0.1:{port}" in line
+        said = [process.stdout.readline() for _ in range(3)]
+        assert "watchlist: AA5149EK" in said[0]  # the demo watches one of its plates
+        assert "web page token (admin" in said[1] and "pw_" in said[1]
+        assert f"http://127.0.0.1:{port}" in said[2]
         deadline = time.monotonic() + 60
         metrics = ""
         while time.monotonic() < deadline:
