@@ -56,6 +56,8 @@ sightings = Table(
     Column("crop_path", Text, nullable=True),  # relative to the data folder
     Column("frame_path", Text, nullable=True),
     Column("source_file", Text, nullable=True),  # the file a sighting was indexed from
+    Column("frame_width", Integer, nullable=True),  # of the frame the box is measured in
+    Column("frame_height", Integer, nullable=True),
     Column("reading", String(32), nullable=False, default=""),
     Column("reading_confidence", Float, nullable=False, default=0.0),
     Column("detector_score", Float, nullable=False, default=0.0),

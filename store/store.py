@@ -53,6 +53,10 @@ def _from_bytes(blob: bytes) -> npt.NDArray[np.float32]:
     return np.frombuffer(blob, dtype="<f4").astype(np.float32)
 
 
+def _size(width: int | None, height: int | None) -> tuple[int, int] | None:
+    return (int(width), int(height)) if width and height else None
+
+
 def sighting_of(row: Row[Any]) -> Sighting:
     m = row._mapping
     return Sighting(
@@ -70,6 +74,7 @@ def sighting_of(row: Row[Any]) -> Sighting:
         model_version=m["model_version"],
         vector=_from_bytes(m["embedding"]),
         source_file=m["source_file"],
+        frame_size=_size(m["frame_width"], m["frame_height"]),
     )
 
 
@@ -212,6 +217,8 @@ class Store:
                     "crop_path": None,
                     "frame_path": None,
                     "source_file": s.source_file,
+                    "frame_width": int(s.frame.shape[1]) if s.frame is not None else None,
+                    "frame_height": int(s.frame.shape[0]) if s.frame is not None else None,
                     "reading": s.reading[:32],
                     "reading_confidence": float(s.reading_confidence),
                     "detector_score": float(s.detector_score),
@@ -439,6 +446,7 @@ def sighting_of_dict(sighting_id: int, row: dict[str, Any]) -> Sighting:
         model_version=row["model_version"],
         vector=_from_bytes(row["embedding"]),
         source_file=row["source_file"],
+        frame_size=_size(row["frame_width"], row["frame_height"]),
     )
 
 

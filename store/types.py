@@ -62,6 +62,8 @@ class Sighting:
     model_version: str
     vector: npt.NDArray[np.float32] = field(repr=False)
     source_file: str | None = None
+    #: (width, height) of the frame the box was found in; None where no frame was kept.
+    frame_size: tuple[int, int] | None = None
 
     @property
     def seen_at(self) -> datetime:

@@ -72,6 +72,11 @@ class SightingOut(BaseModel):
     score: float | None = None
     crop_url: str
     frame_url: str
+    box: list[float] | None = Field(
+        default=None,
+        description="the plate in the frame as fractions of its width and height: "
+        "x, y (top-left), w, h; null where no frame was kept",
+    )
 
 
 class EntryCreated(BaseModel):

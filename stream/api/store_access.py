@@ -82,7 +82,19 @@ def sighting_out(sighting: Any, score: float | None = None) -> SightingOut:
         score=score,
         crop_url=f"/api/sightings/{facts.id}/crop.jpg",
         frame_url=f"/api/sightings/{facts.id}/frame.jpg",
+        box=_box_fractions(sighting),
     )
+
+
+def _box_fractions(sighting: Any) -> list[float] | None:
+    """The plate box as fractions of its frame (the kept frame is a thumbnail)."""
+    size = getattr(sighting, "frame_size", None)
+    box = getattr(sighting, "box", None)
+    if not size or box is None:
+        return None
+    width, height = size
+    x, y, w, h = (float(v) for v in box)
+    return [x / width, y / height, w / width, h / height]
 
 
 @dataclass(frozen=True)

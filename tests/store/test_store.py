@@ -11,12 +11,14 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 
 from store import (
     DedupSettings,
     HnswSettings,
+    NewSighting,
     SearchFilters,
     SightingNotFound,
     StoreError,
@@ -292,4 +294,20 @@ def test_filtered_search_through_the_index_agrees_with_the_exact_scan(
     assert exact == expected
     monkeypatch.setattr(search, "EXACT_SCAN_LIMIT", 0)
     assert [m.sighting.id for m in search_vector(store, query, k=8, filters=f)] == expected
+    store.close()
+
+
+def test_frame_thumbnail_keeps_the_frame_size_of_its_box(target: tuple[str, Path]) -> None:
+    url, data = target
+    store = open_store(url, DIM, MODEL, data_dir=data)
+    frame = np.zeros((720, 1280, 3), np.uint8)
+    with_frame = NewSighting(
+        "gate", T0, unit_vectors(1)[0], MODEL, box=(640, 360, 128, 32), frame=frame
+    )
+    without = sighting(unit_vectors(1, seed=9)[0])
+    a, b = store.add_sightings([with_frame, without])
+    got = store.get_sighting(a.id)
+    assert got.frame_size == (1280, 720) and a.frame_size == (1280, 720)
+    assert got.frame_path and max(cv2.imread(str(data / got.frame_path)).shape) == 640
+    assert store.get_sighting(b.id).frame_size is None
     store.close()
