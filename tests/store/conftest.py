@@ -15,27 +15,17 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from store import NewSighting
+from tests.postgres import fresh_database
 
-PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 DIM = 16
 MODEL = "test-vectors"
 
 
 @pytest.fixture(scope="session")
 def pg_url() -> Iterator[str]:
-    try:
-        admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text("select 1"))
-    except Exception as exc:  # any failure to connect means: no server here
-        pytest.skip(f"PostgreSQL at 127.0.0.1:5432 not reachable: {exc}")
-    name = f"platewatch_test_{uuid.uuid4().hex[:10]}"
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    """A fresh database on the PostgreSQL server at 127.0.0.1:5432, dropped afterwards."""
+    with fresh_database("store") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -13,7 +13,6 @@ import signal
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
@@ -26,9 +25,9 @@ from sqlalchemy.engine import Engine
 from store.db import migrate
 from store.leases import LeaseError, Leases, LeaseSettings, fair_share, history
 from tests.conftest import REPO
+from tests.postgres import fresh_database
 from tests.stream.media import free_port
 
-PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 CAMERAS = ["cam-1", "cam-2", "cam-3", "cam-4"]
 PLATES = ["AA5149EK", "KA0712BM", "BC4821HT", "AI9035KX"]
 LEASE_S, RENEW_S = 4.0, 1.0
@@ -39,19 +38,9 @@ TAKEOVER_S = LEASE_S + RENEW_S + 3.0
 
 @pytest.fixture
 def db_url() -> Iterator[str]:
-    try:
-        admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text("select 1"))
-    except Exception as exc:  # any failure to connect means: no server here
-        pytest.skip(f"PostgreSQL at 127.0.0.1:5432 not reachable: {exc}")
-    name = f"platewatch_cluster_{uuid.uuid4().hex[:10]}"
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    """A fresh database on the PostgreSQL server at 127.0.0.1:5432, dropped afterwards."""
+    with fresh_database("cluster") as url:
+        yield url
 
 
 def _config(tmp: Path, node: str, url: str) -> Path:

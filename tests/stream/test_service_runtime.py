@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import asyncio
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -22,6 +21,7 @@ from stream.camera import CameraStatus
 from stream.config import StoreConfig, parse_config
 from stream.service import CameraError, Components, Service
 from stream.storesink import open_sink
+from tests.postgres import fresh_database
 from tests.stream.media import traffic_frames, write_folder
 
 pytestmark = pytest.mark.slow
@@ -150,20 +150,8 @@ async def test_disabled_and_whip_cameras_at_start(
 @pytest.fixture
 def pg_url() -> Iterator[str]:
     """A fresh database on the PostgreSQL server at 127.0.0.1:5432, dropped afterwards."""
-    admin_url = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-    try:
-        admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text("select 1"))
-    except Exception as exc:  # any failure to connect means: no server here
-        pytest.skip(f"PostgreSQL at 127.0.0.1:5432 not reachable: {exc}")
-    name = f"platewatch_stream_{uuid.uuid4().hex[:10]}"
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with fresh_database("stream") as url:
+        yield url
 
 
 @pytest.mark.postgres

@@ -5,14 +5,13 @@ from __future__ import annotations
 # aiortc before anything that may load TensorFlow (TRAPS.md 1).
 from stream.service import Components, Service  # isort: skip
 
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
 from model.detect import create_detector
@@ -21,6 +20,7 @@ from stream.api.token_store import TokenStore
 from stream.app import create_app
 from stream.config import StoreConfig, parse_config
 from stream.storesink import open_sink
+from tests.postgres import fresh_database
 from tests.stream.api.pixels import PixelEmbedder
 from tests.stream.api.receivers import WebhookReceiver
 from tests.stream.api.server import LiveServer
@@ -41,25 +41,11 @@ class Api:
         return self.server.client(token)
 
 
-PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-
-
 @pytest.fixture(scope="session")
 def pg_url() -> Iterator[str]:
-    """A fresh database on the PostgreSQL server at 127.0.0.1:5432, dropped at the end."""
-    try:
-        admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text("select 1"))
-    except Exception as exc:  # any failure to connect means: no server here
-        pytest.skip(f"PostgreSQL at 127.0.0.1:5432 not reachable: {exc}")
-    name = f"platewatch_api_{uuid.uuid4().hex[:10]}"
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    """A fresh database on the PostgreSQL server at 127.0.0.1:5432, dropped afterwards."""
+    with fresh_database("api") as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
