@@ -22,24 +22,16 @@ from stream.alerts.dispatch import Dispatcher
 from stream.alerts.live import LiveFeed
 from stream.alerts.outbox import Outbox
 from stream.alerts.types import Alert
-from stream.watchlist import Watchlist, WatchMatch
+from stream.watchlist import SeenPlate, Watchlist, WatchMatch
 
 log = logging.getLogger(__name__)
 
 
-class StoredSighting(Protocol):
-    """What an alert needs of a stored sighting (the store's sighting, adapted)."""
+class StoredSighting(SeenPlate, Protocol):
+    """What an alert needs of a stored sighting: what the watchlist compares, plus its id."""
 
     @property
     def id(self) -> int: ...
-    @property
-    def camera(self) -> str: ...
-    @property
-    def seen_at(self) -> datetime: ...
-    @property
-    def reading(self) -> str: ...
-    @property
-    def vector(self) -> npt.NDArray[np.float32]: ...
 
 
 @dataclass(frozen=True)
