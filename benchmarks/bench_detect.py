@@ -35,6 +35,7 @@ import numpy as np  # noqa: E402
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from benchmarks._machine import cpu_name  # noqa: E402
 from model.detect import BackendUnavailableError, create_detector  # noqa: E402
 from model.detect.evaluate import load_labels, read_image  # noqa: E402
 from model.detect.motion import MotionGate  # noqa: E402
@@ -161,14 +162,7 @@ def main() -> int:
 
 
 def append(rows: list[Row], source: str) -> None:
-    cpu = "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
+    cpu = cpu_name() or "unknown CPU"
     doc = REPO / "docs" / "benchmarks.md"
     if not doc.exists():
         doc.write_text("# Benchmarks\n\nFigures appended by the scripts in benchmarks/.\n")

@@ -29,6 +29,10 @@ from typing import Any
 
 import numpy as np
 
+# Run as a script from anywhere: the repository root holds the benchmarks package.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks._machine import cpu_name
 from stream import metrics
 from stream.assemble import build_components
 from stream.config import ServiceConfig, parse_config
@@ -186,13 +190,7 @@ async def bench(args: argparse.Namespace) -> list[str]:
 
 
 def _cpu_name() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.machine()
+    return cpu_name() or platform.machine()
 
 
 def append_to_section(doc: Path, section: str, text: str) -> None:

@@ -39,6 +39,7 @@ sys.path.insert(0, str(REPO))
 from alphabet.formats import FORMATS, random_plate_text  # noqa: E402
 from alphabet.scene import SyntheticTraffic, synth_scene  # noqa: E402
 from alphabet.synth import draw_plate, generate_batch  # noqa: E402
+from benchmarks._machine import cpu_name  # noqa: E402
 
 Rate = tuple[float, float]
 
@@ -144,14 +145,7 @@ def ocr_realism(count: int) -> list[tuple[str, float, float]]:
 
 
 def machine() -> str:
-    cpu = "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
+    cpu = cpu_name() or "unknown CPU"
     return f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}"
 
 
