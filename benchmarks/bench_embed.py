@@ -11,10 +11,8 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import sys
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +20,7 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from benchmarks._report import add_entry  # noqa: E402
 from model.data import DataConfig, PairSource  # noqa: E402
 from model.embed import load_embedder  # noqa: E402
 
@@ -64,7 +63,6 @@ def main() -> int:
     args = parser.parse_args()
     crops, _ = PairSource(DataConfig()).batch(args.batch, seed=123)
     load = os.getloadavg()[0]
-    machine = f"{platform.machine()}, {os.cpu_count()} CPUs, load {load:.1f} at start"
     lines = []
     for model in args.models:
         r = bench(model, crops, args.batch, args.seconds)
@@ -73,22 +71,11 @@ def main() -> int:
                 f"{r['single_ms_p95']:.2f} |")  # fmt: skip
         print(line)
         lines.append(line)
-    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    command = "python benchmarks/bench_embed.py " + " ".join(sys.argv[1:])
-    out = Path(args.out)
-    text = out.read_text() if out.exists() else "# Benchmarks\n"
-    if "\n## Embedding\n" not in text:
-        text += "\n## Embedding\n"
-    block = (f"\n`{command.strip()}` — {machine}, {stamp}, batch {args.batch}\n\n"
-             "| model | crops/s batched | single crop ms (mean) | single crop ms (p95) |\n"
-             "|---|---|---|---|\n" + "\n".join(lines) + "\n")  # fmt: skip
-    head, sep, tail = text.partition("\n## Embedding\n")
-    nxt = tail.find("\n## ")
-    section = tail if nxt < 0 else tail[:nxt]
-    rest = "" if nxt < 0 else tail[nxt:]
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(head + sep + section.rstrip("\n") + "\n" + block + rest)
-    print(f"appended to {out}")
+    body = (f"Batch {args.batch}; load average {load:.1f} at the start.\n\n"
+            "| model | crops/s batched | single crop ms (mean) | single crop ms (p95) |\n"
+            "|---|---|---|---|\n" + "\n".join(lines))  # fmt: skip
+    add_entry("Embedding", "", body, doc=Path(args.out))
+    print(f"appended to {args.out}")
     return 0
 
 

@@ -2,7 +2,9 @@
 
     .venv/bin/python benchmarks/bench_stream.py                      # the three figures
     .venv/bin/python benchmarks/bench_stream.py --cameras 4,8,10 --seconds 30
-    .venv/bin/python benchmarks/bench_stream.py --soak 3600 --cameras 8   # hour-long soak
+    .venv/bin/python benchmarks/bench_stream.py --soak 3600 --cameras 8   # one long run
+
+(Memory over an hour of the real `platewatch serve` process: benchmarks/bench_soak.py.)
 
 Runs the real service (synthetic 1280x720 road cameras with moving plates, the configured
 detector, the shipped embedder, the embedded SQLite + hnswlib store in a temporary data
@@ -18,12 +20,10 @@ import stream.service  # noqa: F401  # isort: skip
 import argparse
 import asyncio
 import os
-import platform
 import sys
 import tempfile
 import time
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +32,7 @@ import numpy as np
 # Run as a script from anywhere: the repository root holds the benchmarks package.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks._machine import cpu_name
+from benchmarks._report import add_entry
 from stream import metrics
 from stream.assemble import build_components
 from stream.config import ServiceConfig, parse_config
@@ -189,10 +189,6 @@ async def bench(args: argparse.Namespace) -> list[str]:
     return lines
 
 
-def _cpu_name() -> str:
-    return cpu_name() or platform.machine()
-
-
 def append_to_section(doc: Path, section: str, text: str) -> None:
     """Add ``text`` at the end of ``## section`` in ``doc`` (made when missing)."""
     doc.parent.mkdir(exist_ok=True)
@@ -221,19 +217,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     lines = asyncio.run(bench(args))
-    load = os.getloadavg()[0]
-    header = [
-        f"### {datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
-        f"`{' '.join(['python', *sys.argv])}`",
-        f"machine: {platform.node()}, {os.cpu_count()} CPU cores, {_cpu_name()}, "
-        f"load average at end {load:.1f} (the machine is shared)",
-        f"detector {args.detector} max_side {args.max_side}, {args.workers} detection threads",
-        "",
-    ]
-    text = "\n".join(header + lines) + "\n"
+    setup = f"detector {args.detector} max_side {args.max_side}, {args.workers} detection threads"
+    text = "\n".join([setup, "", *lines])
     print(text)
     if not args.no_write:
-        append_to_section(DOC, "Service", text)
+        add_entry("Service", "", text)
     return 0
 
 

@@ -23,7 +23,6 @@ import platform
 import sys
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
 from pathlib import Path
 
 # One core: every library's thread pool is pinned before it is imported.
@@ -40,6 +39,7 @@ from alphabet.formats import FORMATS, random_plate_text  # noqa: E402
 from alphabet.scene import SyntheticTraffic, synth_scene  # noqa: E402
 from alphabet.synth import draw_plate, generate_batch  # noqa: E402
 from benchmarks._machine import cpu_name  # noqa: E402
+from benchmarks._report import DOC, add_entry  # noqa: E402
 
 Rate = tuple[float, float]
 
@@ -149,21 +149,11 @@ def machine() -> str:
     return f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}"
 
 
-def append(
-    rows: list[tuple[str, Rate]],
-    command: str,
-    load: float,
-    ocr: list[tuple[str, float, float]],
-) -> None:
-    doc = REPO / "docs" / "benchmarks.md"
-    if not doc.exists():
-        doc.write_text("# Benchmarks\n\nFigures appended by the scripts in benchmarks/.\n")
+def body(rows: list[tuple[str, Rate]], load: float, ocr: list[tuple[str, float, float]]) -> str:
+    """The figures as Markdown, for the "Synthetic generator" section."""
     lines = [
-        "",
-        f"## Synthetic generator — {datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
-        "",
-        f"`{command}` — one thread for OpenCV; {machine()}; 1-minute load average "
-        f"{load:.1f} at the start (best of repeated runs).",
+        f"One thread for OpenCV; 1-minute load average {load:.1f} at the start (best of "
+        "repeated runs).",
         "",
         "| what | items per second (wall clock) | items per CPU-second, one core |",
         "|---|---:|---:|",
@@ -179,9 +169,7 @@ def append(
             "|---|---:|---:|",
         ]
         lines += [f"| {what} | {exact:.2f} | {cer:.3f} |" for what, exact, cer in ocr]
-    with doc.open("a") as f:
-        f.write("\n".join(lines) + "\n")
-    print(f"appended to {doc}")
+    return "\n".join(lines)
 
 
 def main() -> int:
@@ -200,8 +188,8 @@ def main() -> int:
         print(f"{what:44s} {wall:9,.0f} {cpu:9,.0f}")
     ocr = ocr_realism(args.ocr) if args.ocr > 0 else []
     if not args.no_append:
-        command = "python benchmarks/bench_synth.py " + " ".join(sys.argv[1:])
-        append(rows, command.strip(), load, ocr)
+        add_entry("Synthetic generator", "", body(rows, load, ocr))
+        print(f"appended to {DOC}")
     return 0
 
 
