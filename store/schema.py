@@ -90,7 +90,10 @@ alerts = Table(
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     # No foreign key: a sighting may be pruned by retention while its alert is kept.
-    Column("sighting_id", Integer, nullable=False),
+    # NULL until the car's track closes and is stored: an alert is raised while the car
+    # is still in view, and names its track meanwhile.
+    Column("sighting_id", Integer, nullable=True),
+    Column("track", String(64), nullable=True),
     Column("camera", String(128), nullable=False),
     Column("seen_at", DateTime(timezone=True), nullable=False),
     Column("reading", String(32), nullable=False, default=""),
@@ -102,7 +105,10 @@ alerts = Table(
     Column("raised_at", DateTime(timezone=True), nullable=False),
     Column("acknowledged_at", DateTime(timezone=True), nullable=True),
     Column("acknowledged_by", String(64), nullable=True),
+    Column("crop_jpeg", LargeBinary, nullable=True),  # the view that raised it
     Index("ix_alerts_raised_at", "raised_at"),
+    # One alert per watch entry per passing car (NULL tracks: alerts of older rows).
+    Index("uq_alerts_track_entry", "track", "entry_id", unique=True),
 )
 
 alert_deliveries = Table(
@@ -116,6 +122,9 @@ alert_deliveries = Table(
     Column("last_error", Text, nullable=True),
     Column("delivered_at", DateTime(timezone=True), nullable=True),
     Column("next_attempt_at", DateTime(timezone=True), nullable=True),  # retry after this
+    # The service process sending it, and until when no other process may.
+    Column("claimed_by", String(128), nullable=True),
+    Column("claimed_until", DateTime(timezone=True), nullable=True),
     UniqueConstraint("alert_id", "receiver", name="uq_alert_deliveries_alert_receiver"),
     Index("ix_alert_deliveries_pending", "status", "receiver", "alert_id"),
 )
