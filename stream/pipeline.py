@@ -2,7 +2,8 @@
 
 Detection runs on ``detect_workers`` threads, embedding on one thread in batches that
 gather crops from every camera; TensorFlow and onnxruntime release the GIL, so the event
-loop stays free for cameras and HTTP. Closed tracks are handed to ``emit``.
+loop stays free for cameras and HTTP. Closed tracks are handed to ``emit``; each new
+best view of an open track, as soon as it is embedded, to ``show`` (early alerts).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from stream import metrics
 from stream.camera import Arrival
 from stream.config import PipelineConfig
 from stream.scheduler import FrameScheduler
-from stream.tracking import PassingPlate, Tracker
+from stream.tracking import PassingPlate, Tracker, TrackView
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +61,8 @@ def _split(embeddings: Embeddings, sizes: list[int]) -> list[Embeddings]:
 
 
 class Pipeline:
-    """Owns the worker threads and the tracker; ``emit`` receives closed tracks."""
+    """Owns the worker threads and the tracker; ``emit`` receives closed tracks, ``show``
+    (called on the event loop; it must not block) the open tracks' new best views."""
 
     def __init__(
         self,
@@ -68,12 +70,14 @@ class Pipeline:
         tracker: Tracker,
         config: PipelineConfig,
         emit: Callable[[list[PassingPlate]], Awaitable[None]],
+        show: Callable[[list[TrackView]], None] | None = None,
     ) -> None:
         self.detector, self.embedder = models
         self.tracker = tracker
         self.config = config
         self.scheduler = FrameScheduler()
         self._emit = emit
+        self._show = show
         # Frames waiting for embedding hold their pixels: bounded, so a slow embedder
         # pushes back onto the cameras' drop-oldest queues instead of growing memory.
         self._detected: asyncio.Queue[Detected] = asyncio.Queue(maxsize=config.embed_batch)
@@ -156,6 +160,12 @@ class Pipeline:
                 closed += self.tracker.update(frame, item.crops, embeddings, item.arrival.arrived)
                 metrics.FRAMES_PROCESSED.labels(frame.camera).inc()
             metrics.TRACKS_OPEN.set(self.tracker.open_tracks())
+            views = self.tracker.take_views()
+            if views and self._show is not None:
+                try:
+                    self._show(views)
+                except Exception:  # early alerts failing must not stop the pipeline
+                    log.exception("handing %d track views on failed", len(views))
             if closed:
                 await self._emit(closed)
 

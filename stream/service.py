@@ -4,8 +4,10 @@
 >>> await service.start(); ...; await service.stop()
 
 The HTTP API works through the methods here: camera states, add/remove a camera at run
-time, the latest frame as JPEG, the store and the embedder, and ``on_sighting`` hooks
-called after each sighting is stored (the watchlist plugs in there).
+time, the latest frame as JPEG, the store and the embedder, ``on_view`` hooks handed
+each open track's new best view as soon as it is embedded, and ``on_sighting`` hooks
+called after each sighting is stored (the watchlist plugs into both: it alerts early,
+and links the stored sighting to the alerts of its track).
 """
 
 from __future__ import annotations
@@ -32,15 +34,20 @@ from stream.config import CameraConfig, ServiceConfig, WhipSource
 from stream.pipeline import Pipeline
 from stream.sink import SightingSink
 from stream.sources import create_source
-from stream.tracking import PassingPlate, Tracker
+from stream.tracking import PassingPlate, Tracker, TrackView
 
 log = logging.getLogger(__name__)
 
 #: Seconds before a failed store write is tried again (once).
 STORE_RETRY_S = 1.0
 
-#: An async callback run after each sighting is stored, with the store's sighting.
-SightingHook = Callable[[Any], Awaitable[None]]
+#: An async callback run after each sighting is stored, with the store's sighting and
+#: the passing plate it was made from (``plate.track`` names the pass).
+SightingHook = Callable[[Any, PassingPlate], Awaitable[None]]
+
+#: A callback handed the new best views of open tracks, on the event loop: it must
+#: not block (hand the work to a thread of its own).
+ViewHook = Callable[[Sequence[TrackView]], None]
 
 
 class CameraError(PlatewatchError, KeyError):
@@ -71,9 +78,11 @@ class Service:
             Tracker(config.tracking),
             config.pipeline,
             self._enqueue,
+            self._show,
         )
         self._cameras: dict[str, CameraRunner] = {}
         self._hooks: list[SightingHook] = []
+        self._view_hooks: list[ViewHook] = []
         self._to_store: asyncio.Queue[list[PassingPlate]] = asyncio.Queue()
         self._store_pool = ThreadPoolExecutor(1, thread_name_prefix="store")  # one writer
         self._writer: asyncio.Task[None] | None = None
@@ -93,8 +102,14 @@ class Service:
         return self.components.embedder
 
     def on_sighting(self, hook: SightingHook) -> None:
-        """Register ``hook``; it is awaited with each stored sighting, in storing order."""
+        """Register ``hook``; it is awaited with each stored sighting and its passing
+        plate, in storing order."""
         self._hooks.append(hook)
+
+    def on_view(self, hook: ViewHook) -> None:
+        """Register ``hook``; it is called with each batch of new best views of open
+        tracks, as soon as they are embedded (before their tracks close)."""
+        self._view_hooks.append(hook)
 
     def camera_states(self) -> list[CameraState]:
         return [runner.state() for runner in self._cameras.values()]
@@ -147,6 +162,13 @@ class Service:
 
     # --- storing ------------------------------------------------------------------------
 
+    def _show(self, views: list[TrackView]) -> None:
+        for hook in self._view_hooks:
+            try:
+                hook(views)
+            except Exception:  # one broken hook must not stop the others
+                log.exception("on_view hook %r failed", hook)
+
     async def _enqueue(self, plates: list[PassingPlate]) -> None:
         self._pending += 1
         await self._to_store.put(plates)
@@ -175,13 +197,13 @@ class Service:
                 metrics.SIGHTINGS_STORED.labels(plate.camera).inc()
             metrics.INDEX_SIZE.set(sink.index_size())
             self._pending -= 1
-            await self._run_hooks(stored)
+            await self._run_hooks(stored, plates)
 
-    async def _run_hooks(self, sightings: Sequence[Any]) -> None:
-        for sighting in sightings:
+    async def _run_hooks(self, sightings: Sequence[Any], plates: Sequence[PassingPlate]) -> None:
+        for sighting, plate in zip(sightings, plates, strict=True):
             for hook in self._hooks:
                 try:
-                    await hook(sighting)
+                    await hook(sighting, plate)
                 except Exception:  # one broken hook must not stop storing
                     metrics.HOOK_ERRORS.inc()
                     log.exception("on_sighting hook %r failed", hook)

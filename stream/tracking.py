@@ -4,12 +4,18 @@ A detection joins the open track of its camera that it overlaps or lies near (bo
 centre distance in plate widths) AND looks like (cosine of embeddings); the rest start
 new tracks. A track unseen for ``close_after_frames`` processed frames, or for
 ``close_after_s`` seconds, is closed into a :class:`PassingPlate` carrying its best crop.
+
+While a track is open, each view that becomes its best (its first, once it has
+``min_hits`` detections, then every better one) is also offered as a :class:`TrackView`
+(:meth:`Tracker.take_views`), so a watched plate can be alerted on while the car is still
+in view; the track's ``key`` ties those views to the sighting stored at the close.
 """
 
 from __future__ import annotations
 
 import math
 import time
+import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -45,6 +51,27 @@ class PassingPlate:
     hits: int
     first_arrived: float
     arrived: float
+    track: str = ""
+
+
+@dataclass(frozen=True)
+class TrackView:
+    """A new best view of an open track: what a watchlist can be checked against early.
+
+    track: the key of the pass (PassingPlate.track of its sighting); seen_at: the frame's
+    time; reading: the track's leading reading so far; crop (h, w, 3) uint8 BGR; vector
+    (D,) float32 unit embedding of the crop; first_arrived, arrived: time.monotonic() at
+    which the track's first frame and this view's frame arrived.
+    """
+
+    camera: str
+    track: str
+    seen_at: datetime
+    reading: str
+    crop: npt.NDArray[np.uint8]
+    vector: npt.NDArray[np.float32]
+    first_arrived: float
+    arrived: float
 
 
 @dataclass(frozen=True)
@@ -73,14 +100,31 @@ class _Track:
     missed: int = 0
     votes: dict[str, float] = field(default_factory=lambda: defaultdict(float))
     confidence: dict[str, float] = field(default_factory=dict)
+    key: str = field(default_factory=lambda: uuid.uuid4().hex)
 
     def add_reading(self, text: str, confidence: float) -> None:
         if text:
             self.votes[text] += confidence
             self.confidence[text] = max(self.confidence.get(text, 0.0), confidence)
 
+    @property
+    def reading(self) -> str:
+        return max(self.votes, key=self.votes.__getitem__) if self.votes else ""
+
+    def view(self) -> TrackView:
+        return TrackView(
+            camera=self.camera,
+            track=self.key,
+            seen_at=self.last_seen,
+            reading=self.reading,
+            crop=self.best.crop,
+            vector=self.best.vector,
+            first_arrived=self.first_arrived,
+            arrived=self.arrived,
+        )
+
     def close(self) -> PassingPlate:
-        reading = max(self.votes, key=self.votes.__getitem__) if self.votes else ""
+        reading = self.reading
         best = self.best
         return PassingPlate(
             camera=self.camera,
@@ -96,6 +140,7 @@ class _Track:
             hits=self.hits,
             first_arrived=self.first_arrived,
             arrived=self.arrived,
+            track=self.key,
         )
 
 
@@ -159,9 +204,15 @@ class Tracker:
     def __init__(self, config: TrackingConfig) -> None:
         self.config = config
         self._tracks: dict[str, list[_Track]] = defaultdict(list)
+        self._views: list[TrackView] = []
 
     def open_tracks(self) -> int:
         return sum(len(t) for t in self._tracks.values())
+
+    def take_views(self) -> list[TrackView]:
+        """The new best views of open tracks since the last call, oldest first."""
+        views, self._views = self._views, []
+        return views
 
     def _pairs(
         self, tracks: list[_Track], crops: PlateCrops, embeddings: Embeddings
@@ -227,12 +278,15 @@ class Tracker:
             touched=times[1],
         )
         track.add_reading(seen.reading, conf)
+        if self.config.min_hits <= 1:
+            self._views.append(track.view())
         return track
 
     def _extend(self, track: _Track, frame: Frame, seen: _Seen, times: tuple[float, float]) -> None:
         box, score, conf = seen.box, seen.score, seen.confidence
         quality = _quality(score, conf, box)
-        if quality > track.best.quality:
+        better = quality > track.best.quality
+        if better:
             track.best = _View(quality, seen.image, frame.pixels, box, seen.vector)
             track.score = score
         track.box = box
@@ -241,6 +295,9 @@ class Tracker:
         track.hits += 1
         track.missed = 0
         track.add_reading(seen.reading, conf)
+        min_hits = self.config.min_hits
+        if (better and track.hits >= min_hits) or track.hits == min_hits:
+            self._views.append(track.view())
 
     def _close(self, camera: str, now: float, frame_driven: bool) -> list[PassingPlate]:
         cfg = self.config

@@ -77,6 +77,14 @@ class AlertsConfig(_Section):
     webhooks: list[WebhookConfig] = Field(default_factory=list, title="webhooks")
     mqtt: MqttConfig | None = Field(default=None, title="MQTT broker")
     retry: RetryConfig = Field(default_factory=RetryConfig, title="retries")
+    claim_s: float = Field(
+        default=60.0,
+        ge=5,
+        le=3600,
+        title="delivery claim",
+        description="seconds a process holds the deliveries it is sending; another process "
+        "sharing the database takes them over when this runs out (the process died)",
+    )
     live_queue: int = Field(
         default=256,
         ge=1,

@@ -5,6 +5,14 @@ receiver) BEFORE anything is sent. This loop then sends each pending delivery, m
 delivered on the receiver's acknowledgement (so it is never sent to that receiver again),
 and on failure waits with exponential backoff, per receiver: a receiver that is down holds
 its own alerts back, in order, and gets them when it comes back; the others go on.
+
+Several service processes may share one database (cluster mode): each dispatcher CLAIMS
+the deliveries it is about to send (``claimed_by``, ``claimed_until``) in one atomic
+UPDATE, so each delivery is sent by one process. A process that dies holding claims
+loses them when they run out (``claim_s``); a failed send is retried from its
+``next_attempt_at`` by whichever process claims it then. A process killed after the
+receiver took an alert but before marking it delivered sends it again: receivers drop a
+repeat by its ``X-Platewatch-Alert`` id.
 """
 
 from __future__ import annotations
@@ -12,7 +20,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
+import socket
 import time
+import uuid
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -36,16 +47,44 @@ class Delivery:
     attempts: int
 
 
+@dataclass(frozen=True)
+class Claim:
+    """Deliveries taken by ``node`` at ``now`` (UTC) for ``claim_s`` seconds."""
+
+    node: str
+    now: datetime
+    claim_s: float
+
+    @property
+    def until(self) -> datetime:
+        return self.now + timedelta(seconds=self.claim_s)
+
+
+def default_node() -> str:
+    """A name for this process among others sharing the database: host-pid-random."""
+    return f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:4]}"
+
+
 class DeliveryLog(Protocol):
     """The outbox's delivery side (see stream.alerts.outbox.Outbox); blocking calls."""
 
-    def pending(self, receivers: list[str], limit: int) -> list[Delivery]:
-        """Undelivered, not given-up deliveries to ``receivers``, oldest alert first."""
+    def claim(self, receiver: str, limit: int, claim: Claim) -> list[Delivery]:
+        """Due deliveries to ``receiver`` nobody holds, oldest alert first, now held."""
         ...
+
+    def release(self, delivery_ids: list[int], node: str) -> None: ...
 
     def delivered(self, delivery_id: int, at: datetime) -> None: ...
 
-    def failed(self, delivery_id: int, error: str, give_up: bool) -> None: ...
+    def failed(self, delivery_id: int, error: str, retry_at: datetime | None) -> None: ...
+
+
+@dataclass
+class _Drained:
+    """Of one claimed batch: how many were tried (sent or failed) and delivered."""
+
+    tried: int = 0
+    delivered: int = 0
 
 
 def backoff_s(retry: RetryConfig, failures: int) -> float:
@@ -54,14 +93,26 @@ def backoff_s(retry: RetryConfig, failures: int) -> float:
 
 
 class Dispatcher:
-    """Sends the outbox's pending deliveries; run :meth:`run` as one task per service."""
+    """Sends the outbox's pending deliveries; run :meth:`run` as one task per service.
+
+    node: this process's name in the claims (default: host-pid-random); claim_s: how
+    long a claim holds, longer than a batch of sends takes (a send stops at its
+    channel's timeout, and the batch stops early when the claim is about to run out).
+    """
 
     def __init__(
-        self, log_: DeliveryLog, channels: Mapping[str, Channel], retry: RetryConfig
+        self,
+        log_: DeliveryLog,
+        channels: Mapping[str, Channel],
+        retry: RetryConfig,
+        node: str | None = None,
+        claim_s: float = 60.0,
     ) -> None:
         self._log = log_
         self._channels = dict(channels)
         self._retry = retry
+        self.node = node or default_node()
+        self._claim_s = claim_s
         self._wake = asyncio.Event()
         self._failures: dict[str, int] = defaultdict(int)
         self._resume_at: dict[str, float] = {}
@@ -86,13 +137,27 @@ class Dispatcher:
 
     async def _round(self, receiver: str, batch: int) -> int:
         # Each receiver reads its own queue, so one with a long backlog starves no other.
-        pending = await asyncio.to_thread(self._log.pending, [receiver], batch)
-        return await self._drain(receiver, pending) if pending else 0
+        claim = Claim(self.node, datetime.now(UTC), self._claim_s)
+        # The claim is trusted until a margin before it runs out, by this clock.
+        trusted_until = time.monotonic() + 0.8 * self._claim_s
+        taken = await asyncio.to_thread(self._log.claim, receiver, batch, claim)
+        if not taken:
+            return 0
+        done = await self._drain(receiver, taken, trusted_until)
+        untried = [d.id for d in taken[done.tried :]]
+        if untried:
+            await asyncio.to_thread(self._log.release, untried, self.node)
+        return done.delivered
 
-    async def _drain(self, receiver: str, deliveries: list[Delivery]) -> int:
+    async def _drain(
+        self, receiver: str, deliveries: list[Delivery], trusted_until: float
+    ) -> _Drained:
         channel = self._channels[receiver]
-        done = 0
+        done = _Drained()
         for d in deliveries:
+            if time.monotonic() > trusted_until:
+                return done  # another process may take these soon: claim them again
+            done.tried += 1
             try:
                 await channel.send(d.alert)
             except DeliveryError as exc:
@@ -110,7 +175,7 @@ class Dispatcher:
             )
             self._failures.pop(receiver, None)
             self._resume_at.pop(receiver, None)
-            done += 1
+            done.delivered += 1
         return done
 
     async def _failed(self, d: Delivery, error: str) -> None:
@@ -127,7 +192,8 @@ class Dispatcher:
             error,
             "giving up" if give_up else f"retrying in {wait:.1f} s",
         )
-        await asyncio.to_thread(self._log.failed, d.id, error, give_up)
+        retry_at = None if give_up else datetime.now(UTC) + timedelta(seconds=wait)
+        await asyncio.to_thread(self._log.failed, d.id, error, retry_at)
 
     def _sleep_s(self) -> float:
         if not self._resume_at:
@@ -137,10 +203,11 @@ class Dispatcher:
     async def run(self) -> None:
         """Deliver forever: on :meth:`wake`, when a backoff ends, and every few seconds."""
         while True:
+            # Cleared before the round: an alert stored during it starts the next at once.
+            self._wake.clear()
             try:
                 await self.deliver_due()
             except Exception:
                 log.exception("alert delivery round failed; retrying")
-            self._wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self._sleep_s())

@@ -3,7 +3,7 @@
 Topics (``<prefix>`` is ``platewatch`` unless configured):
 
 - ``<prefix>/alerts``: every alert, JSON (the same object as the webhook body);
-- ``<prefix>/cameras/<camera>/alert``: the alerts of one camera;
+- ``<prefix>/cameras/<camera>/alert``: the alerts of one camera, without the crop;
 - ``<prefix>/status``: ``online`` / ``offline``, retained, ``offline`` set as the
   connection's last will, so Home Assistant greys the sensors out when the service dies;
 - with discovery on, ``<discovery_prefix>/sensor/platewatch_<camera>/alert/config``
@@ -94,10 +94,12 @@ class MqttChannel:
     def _publish_blocking(self, alert: Alert) -> None:
         if not self._client.is_connected():
             raise DeliveryError(f"MQTT {self.name}: not connected to the broker")
-        body = json.dumps(alert.payload(), separators=(",", ":"))
+        body = json.dumps(alert.payload(crop=True), separators=(",", ":"))
+        # The camera topic feeds a Home Assistant sensor's attributes: no image there.
+        brief = json.dumps(alert.payload(), separators=(",", ":"))
         messages = [
             (self.alerts_topic, body, False),
-            (self.camera_topic(alert.camera), body, False),
+            (self.camera_topic(alert.camera), brief, False),
         ]
         if self._config.discovery and alert.camera not in self._announced:
             topic, config = self._discovery(alert.camera)

@@ -1,10 +1,13 @@
-"""The alert: a sighting that matched a watchlist entry, and what every channel sends."""
+"""The alert: a watched plate seen by a camera, and what every channel sends."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import base64
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Annotated, Any, Protocol
+
+from pydantic import Field, TypeAdapter
 
 from platewatch.errors import PlatewatchError
 
@@ -15,15 +18,21 @@ class DeliveryError(PlatewatchError):
 
 @dataclass(frozen=True)
 class Alert:
-    """One raised alert, as stored in the outbox and sent to every receiver.
+    """One raised alert, as stored in the outbox, sent to every receiver and shown by the
+    API (this class is the API's response model too).
 
-    score: the cosine between the sighting and the entry's rendered text (method
-    ``vector``) or 1.0 for a ``*`` pattern that fit the reading (method ``reading``).
-    Times are timezone-aware UTC.
+    An alert is raised while the car is still in view, from the first view of its track
+    that matches the entry: ``track`` names that pass, and ``sighting_id`` stays None until
+    the track closes and its sighting is stored. score: the cosine between that view and
+    the entry's rendered text (method ``vector``), or 1.0 for a ``*`` pattern that fit the
+    reading (method ``reading``). crop_jpeg: the matching view, JPEG; channels send it
+    base64-encoded, the API serves it at ``/api/alerts/{id}/crop.jpg``. Times are
+    timezone-aware UTC.
     """
 
     id: int
-    sighting_id: int
+    sighting_id: int | None
+    track: str | None
     camera: str
     seen_at: datetime
     reading: str
@@ -34,23 +43,21 @@ class Alert:
     method: str
     raised_at: datetime
     acknowledged_at: datetime | None = None
+    crop_jpeg: Annotated[bytes | None, Field(exclude=True)] = field(
+        default=None, repr=False, compare=False
+    )
 
-    def payload(self) -> dict[str, Any]:
-        """The JSON object every channel sends (webhook body, MQTT payload, SSE data)."""
-        return {
-            "id": self.id,
-            "sighting_id": self.sighting_id,
-            "camera": self.camera,
-            "seen_at": self.seen_at.isoformat(),
-            "reading": self.reading,
-            "entry_id": self.entry_id,
-            "plate_text": self.plate_text,
-            "label": self.label,
-            "score": round(self.score, 4),
-            "method": self.method,
-            "raised_at": self.raised_at.isoformat(),
-            "acknowledged_at": self.acknowledged_at.isoformat() if self.acknowledged_at else None,
-        }
+    def payload(self, crop: bool = False) -> dict[str, Any]:
+        """The JSON object channels send (webhook body, MQTT payload, SSE data): the
+        API's fields, plus with ``crop`` the view as base64 JPEG (``crop_jpeg``)."""
+        body: dict[str, Any] = _JSON.dump_python(self, mode="json")
+        if crop:
+            jpeg = self.crop_jpeg
+            body["crop_jpeg"] = base64.b64encode(jpeg).decode() if jpeg else None
+        return body
+
+
+_JSON = TypeAdapter(Alert)
 
 
 class Channel(Protocol):

@@ -46,7 +46,7 @@ class WebhookChannel:
         self._client = httpx.AsyncClient(timeout=config.timeout_s)
 
     async def send(self, alert: Alert) -> None:
-        body = json.dumps(alert.payload(), separators=(",", ":")).encode()
+        body = json.dumps(alert.payload(crop=True), separators=(",", ":")).encode()
         stamp = str(int(time.time()))
         headers = {
             "Content-Type": "application/json",

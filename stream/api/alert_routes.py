@@ -1,4 +1,4 @@
-"""/api/alerts: list, one alert with its deliveries, acknowledge, and the live feed."""
+"""/api/alerts: list, one alert with its deliveries and crop, acknowledge, the live feed."""
 
 from __future__ import annotations
 
@@ -7,13 +7,14 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
-from fastapi.responses import StreamingResponse
+from fastapi.responses import Response, StreamingResponse
 
 from stream.alerts.outbox import AlertFilter
+from stream.alerts.types import Alert
 from stream.api.auth import Caller, admin_role, read_access
 from stream.api.deps import hub_of
 from stream.api.routing import ApiRoute
-from stream.api.schemas import AlertDetail, AlertOut, DeliveryOut, QueryId, RowId
+from stream.api.schemas import AlertDetail, DeliveryOut, QueryId, RowId
 
 router = APIRouter(prefix="/api/alerts", tags=["alerts"], route_class=ApiRoute)
 
@@ -28,11 +29,15 @@ async def list_alerts(
     unacknowledged: bool = False,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0, le=10**9)] = 0,
-) -> list[AlertOut]:
-    """Newest first. Times are ISO 8601 (a time without zone is read as UTC)."""
+) -> list[Alert]:
+    """Newest first. Times are ISO 8601 (a time without zone is read as UTC).
+
+    ``sighting_id`` is null while the car that raised the alert is still in view (the
+    alert names its ``track``); it is filled in once the pass is stored as a sighting.
+    """
     which = AlertFilter(since, until, camera, entry_id, unacknowledged, limit, offset)
-    found = await asyncio.to_thread(hub_of(request).outbox.find, which)
-    return [AlertOut.of(a) for a in found]
+    found: list[Alert] = await asyncio.to_thread(hub_of(request).outbox.find, which)
+    return found
 
 
 @router.get("/stream", dependencies=[read_access], response_class=StreamingResponse)
@@ -55,17 +60,32 @@ async def get_alert(request: Request, alert_id: RowId) -> AlertDetail:
     if alert is None:
         raise HTTPException(404, f"no alert {alert_id}")
     deliveries = await asyncio.to_thread(hub.outbox.deliveries, alert_id)
-    return AlertDetail(
-        **AlertOut.of(alert).model_dump(), deliveries=[DeliveryOut(**d) for d in deliveries]
-    )
+    return AlertDetail.of(alert, [DeliveryOut(**d) for d in deliveries])
+
+
+@router.get(
+    "/{alert_id}/crop.jpg",
+    dependencies=[read_access],
+    response_class=Response,
+    responses={200: {"content": {"image/jpeg": {}}, "description": "JPEG"}},
+)
+async def alert_crop(request: Request, alert_id: RowId) -> Response:
+    """The plate view that raised the alert (kept with the alert, so it is there before
+    the pass is stored as a sighting, and after retention removed the sighting)."""
+    jpeg = await asyncio.to_thread(hub_of(request).outbox.crop, alert_id)
+    if jpeg is None:
+        raise HTTPException(404, f"no crop for alert {alert_id}")
+    return Response(jpeg, media_type="image/jpeg")
 
 
 @router.post("/{alert_id}/ack")
 async def acknowledge(
     request: Request, alert_id: RowId, caller: Annotated[Caller, Depends(admin_role)]
-) -> AlertOut:
+) -> Alert:
     """Mark an alert as seen by a person (the first acknowledgement is kept)."""
-    alert = await asyncio.to_thread(hub_of(request).outbox.acknowledge, alert_id, caller.name)
+    alert: Alert | None = await asyncio.to_thread(
+        hub_of(request).outbox.acknowledge, alert_id, caller.name
+    )
     if alert is None:
         raise HTTPException(404, f"no alert {alert_id}")
-    return AlertOut.of(alert)
+    return alert

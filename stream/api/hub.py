@@ -76,7 +76,11 @@ class ApiHub:
         metrics.WATCHLIST_ENTRIES.set(len(watchlist))
         outbox = Outbox(engine)
         channels = build_channels(alerts)
-        dispatcher = Dispatcher(outbox, {c.name: c for c in channels}, alerts.retry)
+        # In cluster mode the deliveries are claimed under the node's own name.
+        node = getattr(getattr(service, "cluster", None), "node_id", None)
+        dispatcher = Dispatcher(
+            outbox, {c.name: c for c in channels}, alerts.retry, node, alerts.claim_s
+        )
         live = LiveFeed(alerts.live_queue)
         alerter = Alerter(watchlist, outbox, live, dispatcher, watch.repeat_after_s)
         return cls(
@@ -84,8 +88,9 @@ class ApiHub:
             live, dispatcher, alerter, channels,
         )  # fmt: skip
 
-    async def _hook(self, sighting: Any) -> None:
-        await self.alerter.on_sighting(store_access.facts_of(sighting))
+    async def _hook(self, sighting: Any, plate: Any) -> None:
+        facts = store_access.facts_of(sighting)
+        await self.alerter.on_sighting(facts, plate.track, plate.crop)
 
     def refresh(self) -> bool:
         """Reload the watchlist if its table changed (an entry added by the CLI or by
@@ -108,6 +113,7 @@ class ApiHub:
 
     async def start(self) -> None:
         await open_channels(self.channels)
+        self.service.on_view(self.alerter.on_views)
         self.service.on_sighting(self._hook)
         self._tasks = [
             asyncio.create_task(self.dispatcher.run(), name="alert-delivery"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -86,25 +87,6 @@ class EntryCreated(BaseModel):
     )
 
 
-class AlertOut(BaseModel):
-    id: int
-    sighting_id: int
-    camera: str
-    seen_at: datetime
-    reading: str
-    entry_id: int
-    plate_text: str
-    label: str
-    score: float
-    method: str
-    raised_at: datetime
-    acknowledged_at: datetime | None
-
-    @classmethod
-    def of(cls, alert: Alert) -> AlertOut:
-        return cls(**{k: v for k, v in alert.__dict__.items()})
-
-
 class DeliveryOut(BaseModel):
     receiver: str
     status: str = Field(description="pending, delivered or failed (gave up)")
@@ -113,8 +95,15 @@ class DeliveryOut(BaseModel):
     delivered_at: datetime | None
 
 
-class AlertDetail(AlertOut):
-    deliveries: list[DeliveryOut]
+@dataclass(frozen=True)
+class AlertDetail(Alert):
+    """An alert (stream.alerts.types.Alert is the API's alert model) and its deliveries."""
+
+    deliveries: list[DeliveryOut] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, alert: Alert, deliveries: list[DeliveryOut]) -> AlertDetail:
+        return cls(**{**alert.__dict__, "deliveries": deliveries})
 
 
 class CameraIn(_In):

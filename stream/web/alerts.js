@@ -40,7 +40,7 @@ async function acknowledge(alert, card) {
 
 function alertCard(alert) {
   const img = el("img", { class: "crop", alt: `plate crop of alert ${alert.id}` });
-  showImage(img, `/api/sightings/${alert.sighting_id}/crop.jpg`);
+  showImage(img, `/api/alerts/${alert.id}/crop.jpg`); // kept with the alert: shown before its sighting is stored
   const card = el("article", { class: "card alert-card", dataset: { alertId: alert.id } });
   card.append(
     img,

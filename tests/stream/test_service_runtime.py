@@ -60,10 +60,10 @@ async def test_cameras_added_and_removed_at_run_time(
     service = _service(models, tmp_path / "data", {"tracking": {"close_after_s": 0.5}})
     stored: list[Any] = []
 
-    async def hook(sighting: Any) -> None:
+    async def hook(sighting: Any, plate: Any) -> None:
         stored.append(sighting)
 
-    async def broken(sighting: Any) -> None:
+    async def broken(sighting: Any, plate: Any) -> None:
         raise RuntimeError("a hook that fails must not stop the others")
 
     hook_errors = _hook_errors()

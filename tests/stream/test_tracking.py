@@ -151,3 +151,51 @@ def test_a_pipeline_running_behind_does_not_cut_a_pass() -> None:
         assert tracker.sweep(now=5 + i / 5 + 0.1) == []
     (plate,) = tracker.sweep(now=5 + 0.4 + 1.0)
     assert plate.hits == 3 and plate.arrived == pytest.approx(0.4)
+
+
+def _views(tracker: Tracker, frames: list[list[tuple[str, float, float, float]]]) -> list[list]:
+    """The views each frame offers, frame by frame."""
+    offered = []
+    for i, plates in enumerate(frames):
+        crops, emb = _plates(plates)
+        tracker.update(_frame(i), crops, emb, arrived=i / 5, now=i / 5)
+        offered.append(tracker.take_views())
+    return offered
+
+
+@pytest.mark.parametrize(
+    ("min_hits", "widths", "offered_at"),
+    [
+        # each view better than the last (bigger): every frame offers one
+        (1, [100, 200, 300], [0, 1, 2]),
+        # a worse view later offers nothing: the best so far was already offered
+        (1, [300, 100, 200], [0]),
+        # a track is offered once it has min_hits detections, then on each better view
+        (2, [300, 100, 400], [1, 2]),
+        (3, [100, 200, 150, 300], [2, 3]),
+    ],
+)  # fmt: skip
+def test_open_tracks_offer_their_better_views(
+    min_hits: int, widths: list[float], offered_at: list[int]
+) -> None:
+    tracker = Tracker(TrackingConfig(close_after_frames=3, close_after_s=100, min_hits=min_hits))
+    offered = _views(tracker, [[("A", 100 + 20 * i, w, 0.9)] for i, w in enumerate(widths)])
+    assert [i for i, views in enumerate(offered) if views] == offered_at
+    assert all(len(v) == 1 for v in offered if v)
+    best = 0.0
+    for i in offered_at:
+        (view,) = offered[i]
+        assert view.camera == "cam" and view.seen_at == T0 + timedelta(seconds=i / 5)
+        assert view.crop.shape[1] >= best  # the view offered is the best so far
+        best = view.crop.shape[1]
+        assert view.arrived == pytest.approx(i / 5) and view.first_arrived == 0
+
+
+def test_views_and_sighting_share_the_track_key() -> None:
+    tracker = Tracker(CFG)
+    offered = _views(tracker, SIDE_BY_SIDE)
+    keys = {v.reading: v.track for views in offered for v in views}
+    assert set(keys) == {"PLATEA", "PLATEB"} and keys["PLATEA"] != keys["PLATEB"]
+    closed = _run(tracker, [[]] * 3)
+    assert {p.reading: p.track for p in closed} == keys
+    assert tracker.take_views() == []  # closing offers nothing more

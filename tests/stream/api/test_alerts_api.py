@@ -6,12 +6,17 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
+import uuid
 from datetime import UTC, datetime
+
+import cv2
+import numpy as np
 
 from alphabet.render import render
 from stream import metrics
 from stream.alerts.alerter import SightingFacts
 from stream.alerts.entries import EntryDraft
+from stream.tracking import TrackView
 from tests.stream.api.conftest import Api
 from tests.stream.api.pixels import pixel_vector
 
@@ -80,3 +85,41 @@ def test_alert_listed_streamed_delivered_acknowledged(api: Api):
 
 def test_unwatched_sighting_raises_nothing(api: Api):
     assert raise_in_service(api, "NN0000NN", 9002) == []
+
+
+def test_early_alert_shows_its_crop_then_its_sighting(api: Api):
+    hub = api.server.app.state.api
+    loop = hub._tasks[0].get_loop()
+    entry = hub.entries.add(EntryDraft("ZX7788TT", 0.95, label="early"))
+    hub.watchlist.put(entry)
+    plate = render("ZX7788TT")
+    track = uuid.uuid4().hex
+    seen = TrackView(
+        "gate", track, datetime.now(UTC), "ZX7788TT", cv2.cvtColor(plate, cv2.COLOR_GRAY2BGR),
+        pixel_vector(plate), 0.0, 0.0,
+    )  # fmt: skip
+
+    async def in_view() -> None:
+        hub.alerter.on_views([seen])
+        await hub.alerter.settle()
+
+    asyncio.run_coroutine_threadsafe(in_view(), loop).result(10)
+    with api.client("read") as client:
+        (listed,) = client.get("/api/alerts", params={"entry_id": entry.id}).json()
+        assert listed["sighting_id"] is None and listed["track"] == track
+        assert "crop_jpeg" not in listed  # the image is served on its own
+        answer = client.get(f"/api/alerts/{listed['id']}/crop.jpg")
+        assert answer.headers["content-type"] == "image/jpeg"
+        crop = cv2.imdecode(np.frombuffer(answer.content, np.uint8), 1)
+        assert crop.shape[:2] == plate.shape[:2]
+        assert client.get("/api/alerts/999999/crop.jpg").status_code == 404
+        schema = client.get("/openapi.json").json()["components"]["schemas"]["Alert"]
+        assert "crop_jpeg" not in schema["properties"] and "track" in schema["properties"]
+
+    # The car has passed: its sighting is stored and the alert names it.
+    facts = SightingFacts(9100, "gate", datetime.now(UTC), "ZX7788TT", pixel_vector(plate))
+    linked = hub.alerter.on_sighting(facts, track)
+    assert asyncio.run_coroutine_threadsafe(linked, loop).result(10) == []
+    with api.client("read") as client:
+        detail = client.get(f"/api/alerts/{listed['id']}").json()
+    assert detail["sighting_id"] == 9100 and detail["deliveries"][0]["receiver"] == "hook"
