@@ -21,7 +21,9 @@ from alphabet.render import render
 from alphabet.text import normalize
 from model import net
 from model._tf import keras, tensorflow
+from model.fusion import Fusion
 from model.preprocess import check_steps, prepare_batch
+from model.reader import Reader, create_reader
 from model.reading import decode_greedy
 from model.spec import SPEC_FILE, WEIGHTS_FILE, ModelSpec, load_spec
 from model.types import Embeddings
@@ -57,11 +59,20 @@ def resolve_model(name_or_path: str) -> Path:
 
 
 class TFEmbedder:
-    """The Embedder protocol (model.protocols) over a Keras network and its spec."""
+    """The Embedder protocol (model.protocols) over a Keras network and its spec.
 
-    def __init__(self, folder: Path) -> None:
+    Crops are read by the reader the spec names (model.reader), or by ``reader`` when
+    given; with none (``own``, or rapidocr-onnxruntime missing) by the network's head.
+    ``fusion`` is the model's fused text-search score (model.fusion).
+    """
+
+    def __init__(self, folder: Path, reader: str | None = None) -> None:
         self.folder = folder
         self.spec: ModelSpec = load_spec(folder)
+        self.reader: Reader | None = create_reader(reader or self.spec.reader)
+        #: Who reads the crops and how: "own" or the reader's key (keys reading caches).
+        self.reader_name = self.reader.key if self.reader is not None else "own"
+        self.fusion: Fusion = self.spec.fusion
         check_steps(self.spec.preprocess)
         tf = tensorflow()
         full = net.build(self.spec)
@@ -106,8 +117,15 @@ class TFEmbedder:
 
     def embed_crops(self, crops: Sequence[npt.NDArray[np.uint8]]) -> Embeddings:
         """crops: N (h, w, 3) BGR or (h, w) gray uint8 plate images → N unit vectors and
-        readings. Raises ImageError for an empty or non-uint8 image."""
-        return self.embed_prepared(prepare_batch(crops, self.spec))
+        readings (the reader's; the head's where the reader read nothing). Raises
+        ImageError for an empty or non-uint8 image."""
+        emb = self.embed_prepared(prepare_batch(crops, self.spec))
+        if self.reader is None or not len(emb):
+            return emb
+        texts, conf = self.reader.read(crops)
+        readings = [t or own for t, own in zip(texts, emb.readings, strict=True)]
+        conf = np.where([bool(t) for t in texts], conf, emb.confidences).astype(np.float32)
+        return Embeddings(emb.vectors, readings, conf)
 
     def embed_texts(self, texts: Sequence[str]) -> Embeddings:
         """texts: N plate texts (``?`` allowed) → N unit vectors of their renders; the
@@ -119,10 +137,11 @@ class TFEmbedder:
 
 
 @lru_cache(maxsize=4)
-def _load(folder: Path) -> TFEmbedder:
-    return TFEmbedder(folder)
+def _load(folder: Path, reader: str | None) -> TFEmbedder:
+    return TFEmbedder(folder, reader)
 
 
-def load_embedder(name_or_path: str = "default") -> TFEmbedder:
-    """The embedder of a shipped model name or a model folder; loaded once per folder."""
-    return _load(resolve_model(name_or_path))
+def load_embedder(name_or_path: str = "default", reader: str | None = None) -> TFEmbedder:
+    """The embedder of a shipped model name or a model folder; loaded once per folder and
+    reader (None: the one its spec names)."""
+    return _load(resolve_model(name_or_path), reader)

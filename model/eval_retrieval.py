@@ -1,10 +1,29 @@
 """``platewatch eval retrieval DIR``: text→image and image→image search on labelled crops.
 
-Scores one model (vector cosine, and cosine fused with its own readings), the OCR baseline
-(model.ocr_baseline) and, for comparison, the seed configuration, on any folder with
-``labels.csv`` (file, plate_text[, split]). Optional distractors pad the gallery with
-crops of other datasets and synthetic plates of other texts. Prints a table (or one JSON
-object) and writes a figure of sample queries and their top-3 crops.
+Scores one model, the OCR baseline (model.ocr_baseline) and, for comparison, the seed
+configuration, on any folder with ``labels.csv`` (file, plate_text[, split]). Optional
+distractors pad the gallery with crops of other datasets and synthetic plates of other
+texts, each read by the same reader as the gallery. Prints a table (or one JSON object)
+and writes a figure of sample queries and their top-3 crops.
+
+JSON keys (``k`` in 1, 3, 10; hit rates in [0, 1]):
+
+* ``text_top{k}``: vector cosine alone; ``csls_text_top{k}``: cosine calibrated for
+  hubness (model.calibration); ``image_top1/3``: image→image.
+* ``product_text_top{k}``: **the product's score**, what the store's text search ranks
+  by: model.fusion with the model's fusion settings (``fusion_weight``, ``fusion``) over
+  the readings its embedder gives (``reader``: ``ppocr`` or ``own``);
+  ``product_read_exact``: share of crops that reader reads exactly.
+* ``fused_text_top{k}``: the same fused score over the network's own reading head;
+  ``read_exact``: share of crops the head reads exactly.
+* ``ocr_text_top{k}``, ``ocr_read_exact``: the OCR baseline alone (edit distance);
+  ``ocr_fused_text_top1/3``: our cosine fused with that OCR's readings.
+* ``seed_text_top{k}``, ``seed_image_top1/3``: the seed model.
+* with ``--distractors N``: ``distractors`` (how many), ``distractors_text_top{k}``,
+  ``distractors_csls_text_top{k}``, ``distractors_fused_text_top{k}``,
+  ``distractors_product_text_top{k}``: the same scores with N distractors added.
+* ``queries``, ``image_queries``, ``gallery``, ``crops_per_s`` (embed_crops, reading
+  included), ``dataset``, ``split``, ``model``.
 """
 
 from __future__ import annotations
@@ -21,8 +40,9 @@ import numpy.typing as npt
 from model import calibration, retrieval
 from model.distractors import Distractors
 from model.embed import load_embedder, resolve_model
+from model.fusion import Fusion
 from model.gallery import Dataset, ModelRun, embed_gallery, load_dataset
-from model.reading import fused_scores
+from model.reading import encode_keys
 from platewatch.errors import PlatewatchError
 
 log = logging.getLogger(__name__)
@@ -32,13 +52,12 @@ DEFAULT_OUT = Path("artifacts")
 
 
 def score_model(run: ModelRun, ds: Dataset, extra: Distractors | None) -> dict[str, Any]:
-    """Vector, fused and reading metrics of one model on one gallery."""
+    """Vector, fused, product and reading metrics of one model on one gallery."""
     queries = retrieval.distinct_texts(ds.texts)
     relevant = retrieval.text_relevance(queries, ds.texts)
     qv = run.embedder.embed_texts(queries).vectors
     cos = qv @ run.vectors.T
     text = retrieval.rank_queries(cos, relevant)
-    weight = run.embedder.spec.fusion_weight
     out: dict[str, Any] = {f"text_top{k}": text.hit_rate(k) for k in retrieval.KS}
     out["_text"] = (queries, text)
     out["_cos"] = cos
@@ -46,14 +65,21 @@ def score_model(run: ModelRun, ds: Dataset, extra: Distractors | None) -> dict[s
     hub = calibration.hubness(run.vectors, reference)
     csls = retrieval.rank_queries(cos - 0.5 * hub[None, :], relevant)
     out |= {f"csls_text_top{k}": csls.hit_rate(k) for k in retrieval.KS}
+    fusion = run.embedder.fusion
     if run.embedder.spec.has_reading:
-        fused = np.stack([fused_scores(c, q, run.readings, weight)
-                          for c, q in zip(cos, queries, strict=True)])  # fmt: skip
-        f_rank = retrieval.rank_queries(fused, relevant)
-        out |= {f"fused_text_top{k}": f_rank.hit_rate(k) for k in retrieval.KS}
-        out["fusion_weight"] = weight
-        matched = retrieval.text_relevance(run.readings, ds.texts).diagonal()
+        matched = retrieval.text_relevance(run.own_readings, ds.texts).diagonal()
         out["read_exact"] = float(np.mean(matched))
+        matched = retrieval.text_relevance(run.readings, ds.texts).diagonal()
+        out["product_read_exact"] = float(np.mean(matched))
+    if run.embedder.spec.has_reading and fusion.weight > 0:
+        own = _fused(fusion, cos, queries, run.own_readings, run.own_confidences)
+        f_rank = retrieval.rank_queries(own, relevant)
+        out |= {f"fused_text_top{k}": f_rank.hit_rate(k) for k in retrieval.KS}
+        product = _fused(fusion, cos, queries, run.readings, run.confidences)
+        p_rank = retrieval.rank_queries(product, relevant)
+        out |= {f"product_text_top{k}": p_rank.hit_rate(k) for k in retrieval.KS}
+        out |= {"fusion_weight": fusion.weight, "fusion": fusion.options(),
+                "reader": run.embedder.reader_name}  # fmt: skip
     idx = retrieval.image_queries(ds.texts)
     if idx:
         sims = run.vectors[idx] @ run.vectors.T
@@ -70,9 +96,22 @@ def score_model(run: ModelRun, ds: Dataset, extra: Distractors | None) -> dict[s
     return out
 
 
-def score_ocr(
-    ds: Dataset, cache_dir: Path, cos: npt.NDArray[np.float32], weight: float
-) -> dict[str, Any]:
+def _fused(
+    fusion: Fusion,
+    cos: npt.NDArray[np.float32],
+    queries: list[str],
+    readings: list[str],
+    confidences: npt.NDArray[np.float32],
+) -> npt.NDArray[np.float32]:
+    """(Q, G) fused scores (model.fusion, the store's text-search score)."""
+    enc = encode_keys(readings)
+    pairs = zip(cos, queries, strict=True)
+    rows = [fusion.combine(c, fusion.terms_encoded(q, enc, confidences)) for c, q in pairs]
+    return np.stack(rows)
+
+
+def score_ocr(ds: Dataset, cache_dir: Path, cos: npt.NDArray[np.float32],
+              fusion: Fusion) -> dict[str, Any]:  # fmt: skip
     """The OCR baseline alone, and our cosine fused with the OCR's readings (ocr_fused_*)."""
     from model import ocr_baseline
 
@@ -85,7 +124,7 @@ def score_ocr(
     ranking = retrieval.rank_queries(scores, retrieval.text_relevance(queries, ds.texts))
     exact = retrieval.text_relevance(texts, ds.texts).diagonal()
     out = {f"ocr_text_top{k}": ranking.hit_rate(k) for k in retrieval.KS}
-    fused = np.stack([fused_scores(c, q, texts, weight) for c, q in zip(cos, queries, strict=True)])
+    fused = _fused(fusion, cos, queries, texts, conf)
     f_rank = retrieval.rank_queries(fused, retrieval.text_relevance(queries, ds.texts))
     out |= {f"ocr_fused_text_top{k}": f_rank.hit_rate(k) for k in (1, 3)}
     return out | {"ocr_read_exact": float(np.mean(exact))}
@@ -94,7 +133,7 @@ def score_ocr(
 def evaluate(args: argparse.Namespace) -> tuple[dict[str, Any], Dataset, ModelRun, list[Image]]:
     ds = load_dataset(Path(args.dir), args.split, args.limit)
     images = ds.images()
-    run = embed_gallery(load_embedder(args.model), images)
+    run = embed_gallery(load_embedder(args.model, getattr(args, "reader", None)), images)
     extra = (
         Distractors.build(ds, run.embedder, args.distractors, args.cache)
         if args.distractors
@@ -103,8 +142,10 @@ def evaluate(args: argparse.Namespace) -> tuple[dict[str, Any], Dataset, ModelRu
     result = {"dataset": str(ds.folder), "split": args.split, "model": run.embedder.version}
     result |= score_model(run, ds, extra)
     if not args.no_ocr:
-        weight = run.embedder.spec.fusion_weight or 0.5
-        result |= score_ocr(ds, Path(args.cache), result["_cos"], weight)
+        fusion = run.embedder.fusion
+        if fusion.weight == 0:
+            fusion = Fusion(weight=0.5)
+        result |= score_ocr(ds, Path(args.cache), result["_cos"], fusion)
     if not args.no_seed and args.model != "seed":
         try:
             resolve_model("seed")
@@ -121,9 +162,12 @@ def evaluate(args: argparse.Namespace) -> tuple[dict[str, Any], Dataset, ModelRu
 def print_table(result: dict[str, Any]) -> None:
     print(f"{result['dataset']} (split {result['split']}): {result['queries']} text queries, "
           f"{result['image_queries']} image queries, gallery {result['gallery']}, "
-          f"model {result['model']}, {result['crops_per_s']:.0f} crops/s")  # fmt: skip
-    cols = ("", "csls_", "fused_", "ocr_", "ocr_fused_", "seed_", "distractors_")
-    names = ("vector", "CSLS", "fused", "OCR", "vec+OCR", "seed", "+distr.")
+          f"model {result['model']}, reader {result.get('reader', 'own')}, "
+          f"{result['crops_per_s']:.0f} crops/s")  # fmt: skip
+    cols = ("", "csls_", "fused_", "product_", "ocr_", "ocr_fused_", "seed_", "distractors_",
+            "distractors_product_")  # fmt: skip
+    names = ("vector", "CSLS", "fused", "product", "OCR", "vec+OCR", "seed", "+distr.",
+             "prod+dis")  # fmt: skip
     print(f"{'metric':<14}" + "".join(f"{n:>9}" for n in names))
     for m in ("text_top1", "text_top3", "text_top10", "image_top1", "image_top3", "read_exact"):
         cells = [result.get(p + m) for p in cols]

@@ -12,7 +12,7 @@ import numpy.typing as npt
 
 from alphabet.text import normalize
 from model.embed import TFEmbedder
-from model.preprocess import read_image
+from model.preprocess import prepare_batch, read_image
 from platewatch.errors import PlatewatchError
 
 Image = npt.NDArray[np.uint8]
@@ -54,11 +54,19 @@ def load_dataset(folder: Path, split: str | None = None, limit: int | None = Non
 
 @dataclass(frozen=True)
 class ModelRun:
-    """One model's view of a gallery: crop embeddings and timing."""
+    """One model's view of a gallery: crop embeddings, readings and timing.
+
+    readings, confidences: what the embedder returns (its reader's, model.reader), the
+    ones the store keeps. own_readings, own_confidences: the network's reading head's.
+    crops_per_s: embed_crops throughput, reading included.
+    """
 
     embedder: TFEmbedder
     vectors: npt.NDArray[np.float32]
     readings: list[str]
+    confidences: npt.NDArray[np.float32]
+    own_readings: list[str]
+    own_confidences: npt.NDArray[np.float32]
     crops_per_s: float
 
 
@@ -67,4 +75,8 @@ def embed_gallery(embedder: TFEmbedder, images: list[Image]) -> ModelRun:
     t = time.perf_counter()
     emb = embedder.embed_crops(images)
     rate = len(images) / max(time.perf_counter() - t, 1e-9)
-    return ModelRun(embedder, emb.vectors, emb.readings, rate)
+    own = emb
+    if embedder.reader is not None:
+        own = embedder.embed_prepared(prepare_batch(images, embedder.spec))
+    return ModelRun(embedder, emb.vectors, emb.readings, emb.confidences, own.readings,
+                    own.confidences, rate)  # fmt: skip

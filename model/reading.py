@@ -1,10 +1,9 @@
-"""Readings from the CTC head, and the reading term of fused search scores.
+"""Readings from the CTC head, and vectorised comparison of plate texts.
 
 The reading head emits, for each of T columns of the plate, scores over the spec's
 alphabet plus a blank (index 0). Greedy decoding keeps each column's best symbol, merges
-repeats and drops blanks. A fused score blends the cosine of the vectors with how close
-the crop's reading is to the query text (1 - edit distance / query length), so a crop
-whose reading matches the query wins a near tie between look-alike plates.
+repeats and drops blanks. Plate texts are compared in bulk below (same plate, edit
+distance); the fused search score that uses readings is model.fusion.
 """
 
 from __future__ import annotations
@@ -13,8 +12,6 @@ from collections.abc import Sequence
 
 import numpy as np
 import numpy.typing as npt
-
-from alphabet.text import edit_distance
 
 
 def decode_greedy(
@@ -41,30 +38,6 @@ def decode_greedy(
         keep &= row != 0
         readings.append("".join(symbols[row[keep]]))
     return readings, confidences
-
-
-def reading_similarity(query: str, readings: Sequence[str]) -> npt.NDArray[np.float32]:
-    """(N,) float32 in [0, 1]: 1 - edit_distance(query, reading) / len(query), floored at 0.
-
-    Look-alikes (O/0, I/1) count as equal and ``?`` on either side matches anything.
-    """
-    n = max(len(query), 1)
-    return np.array(
-        [max(0.0, 1.0 - edit_distance(query, r) / n) if r else 0.0 for r in readings],
-        np.float32,
-    )
-
-
-def fused_scores(
-    cosines: npt.NDArray[np.float32],
-    query: str,
-    readings: Sequence[str],
-    weight: float,
-) -> npt.NDArray[np.float32]:
-    """cosines: (N,) of one query against N crops → (N,) cosine + weight * reading term."""
-    if weight == 0:
-        return cosines
-    return cosines + np.float32(weight) * reading_similarity(query, readings)
 
 
 _PAD = 255

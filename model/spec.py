@@ -14,12 +14,15 @@ from pathlib import Path
 from typing import Any
 
 from alphabet.text import CHARSET, UNKNOWN
+from model.fusion import Fusion
 from platewatch.errors import PlatewatchError
 
 SPEC_FILE = "spec.json"
 WEIGHTS_FILE = "model.weights.h5"
 #: Reading alphabet: plate characters plus ``?`` (a masked character); CTC blank is extra.
 READING_ALPHABET = CHARSET + UNKNOWN
+#: Readers a spec may name (model.reader): the network's own head, or PP-OCR's recogniser.
+READERS = ("own", "ppocr")
 
 
 class SpecError(PlatewatchError, ValueError):
@@ -35,7 +38,10 @@ class ModelSpec:
     arch: name in model.net.ARCHITECTURES; arch_options: its keyword settings.
     embedding_dim: D of the unit vectors.
     alphabet: characters of the reading head ("" when the model has none).
-    fusion_weight: weight of the reading-similarity term in fused search scores.
+    fusion_weight: share of the reading term in the fused text-search score (model.fusion:
+    ``(1 - w) * cosine + w * term``); fusion_options: that score's other settings.
+    reader: who reads each crop: ``own`` (the reading head) or ``ppocr`` (model.reader;
+    falls back to ``own`` where rapidocr-onnxruntime is not installed).
     """
 
     name: str
@@ -48,6 +54,8 @@ class ModelSpec:
     arch_options: dict[str, Any] = field(default_factory=dict)
     alphabet: str = READING_ALPHABET
     fusion_weight: float = 0.0
+    fusion_options: dict[str, Any] = field(default_factory=dict)
+    reader: str = "own"
     version: str = "0"
     metrics: dict[str, Any] = field(default_factory=dict)
     data: dict[str, Any] = field(default_factory=dict)
@@ -61,8 +69,17 @@ class ModelSpec:
             raise SpecError(f"spec channels must be 1 (gray) or 3 (BGR), got {self.channels!r}")
         if not self.preprocess:
             raise SpecError("spec preprocess must list at least one step")
-        if self.fusion_weight < 0:
-            raise SpecError(f"spec fusion_weight must be >= 0, got {self.fusion_weight}")
+        if self.reader not in READERS:
+            raise SpecError(f"spec reader must be one of {READERS}, got {self.reader!r}")
+        try:
+            Fusion.from_spec(self.fusion_weight, self.fusion_options)
+        except (TypeError, ValueError) as exc:
+            raise SpecError(f"spec fusion_weight/fusion_options: {exc}") from None
+
+    @property
+    def fusion(self) -> Fusion:
+        """The fused text-search score of this model (model.fusion)."""
+        return Fusion.from_spec(self.fusion_weight, self.fusion_options)
 
     @property
     def has_reading(self) -> bool:

@@ -260,8 +260,9 @@ def add_commands(sub: Any) -> None:
     p.add_argument(
         "--blend",
         type=float,
-        default=0.3,
-        help="weight of the stored reading in the score, 0-1 (default 0.3)",
+        default=None,
+        help="weight of the stored reading in the score, 0-1 (default: the model's "
+        "fusion_weight; 0: vector only)",
     )
     p.add_argument("--model", default="default", help="embedding model")
     p.add_argument("--json", action="store_true", help="print a JSON list")

@@ -7,7 +7,7 @@ rows, which is both faster and exact there.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -15,7 +15,8 @@ import numpy as np
 import numpy.typing as npt
 from sqlalchemy import func, select
 
-from alphabet.text import WILDCARD, edit_distance, matches, normalize
+from alphabet.text import WILDCARD, matches, normalize
+from model.fusion import Fusion
 from model.protocols import Embedder
 from store.pgvectors import PgVectorIndex
 from store.store import S, Store, _filtered, _utc, sighting_of
@@ -153,19 +154,78 @@ def search_vector(
     return matches_
 
 
-def reading_similarity(query: str, reading: str) -> float:
-    """1 - edit distance / length, in [0, 1]; look-alikes equal, ``?`` matches anything."""
-    if not reading:
-        return 0.0
-    longest = max(len(query), len(reading))
-    return max(0.0, 1.0 - edit_distance(query, reading) / longest)
+#: Sightings re-ranked by the fused score: the best by cosine and the best by reading,
+#: each at least this many (more for deep pages).
+FUSION_POOL = 50
 
 
-def _blend(match: Match, query: str, weight: float) -> Match:
-    r = reading_similarity(query, match.sighting.reading)
-    return Match(
-        match.sighting, (1 - weight) * match.vector_score + weight * r, match.vector_score, r
+def _fusion(embedder: Embedder, blend_reading: float | None) -> Fusion:
+    """The fused score of a text search: the embedder's (its spec's settings), its
+    weight replaced by ``blend_reading`` when given."""
+    base = getattr(embedder, "fusion", None)
+    if not isinstance(base, Fusion):
+        base = Fusion()
+    if blend_reading is None:
+        return base
+    if not 0.0 <= blend_reading <= 1.0:
+        raise StoreError("blend_reading must be between 0 and 1")
+    return replace(base, weight=blend_reading)
+
+
+def _by_reading(
+    store: Store, query: str, fusion: Fusion, need: int, f: SearchFilters
+) -> dict[int, float]:
+    """Ids and reading terms of the ``need`` sightings whose stored readings fit the
+    query best (a scan of the readings, which finds a plate the vectors rank far down in
+    a large gallery)."""
+    cols = select(S.c.id, S.c.reading, S.c.reading_confidence).where(
+        S.c.model_version == store.model_version, S.c.reading != ""
     )
+    best: dict[int, float] = {}
+    with store.engine.connect() as conn:
+        rows = conn.execute(_filtered(cols, f.camera, f.since, f.until).execution_options(
+            yield_per=20_000))  # fmt: skip
+        for part in rows.partitions(20_000):
+            ids = np.array([r[0] for r in part], np.int64)
+            terms = fusion.reading_terms(
+                query, [r[1] for r in part], np.array([r[2] for r in part], np.float32)
+            )
+            top = np.argsort(-terms, kind="stable")[:need]
+            best |= {int(ids[i]): float(terms[i]) for i in top if terms[i] > 0}
+            if len(best) > need:
+                best = dict(sorted(best.items(), key=lambda kv: -kv[1])[:need])
+    return best
+
+
+def _fused(
+    store: Store,
+    query: str,
+    vector: npt.NDArray[np.float32],
+    fusion: Fusion,
+    k: int,
+    f: SearchFilters,
+) -> list[Match]:
+    """Re-rank the union of the vector's and the readings' best candidates by the fused
+    score (model.fusion, the score evaluation measures)."""
+    need = max(FUSION_POOL, 4 * (k + f.offset))
+    plain = SearchFilters(f.camera, f.since, f.until)
+    pool = {
+        m.sighting.id: m.sighting for m in search_vector(store, vector, min(_MAX_K, need), plain)
+    }
+    more = [i for i in _by_reading(store, query, fusion, need, plain) if i not in pool]
+    pool |= store.get_sightings(more)
+    sightings = list(pool.values())
+    if not sightings:
+        return []
+    cos = np.array([float(s.vector @ vector) for s in sightings], np.float32)
+    conf = np.array([s.reading_confidence for s in sightings], np.float32)
+    terms = fusion.reading_terms(query, [s.reading for s in sightings], conf)
+    scores = fusion.combine(cos, terms)
+    order = np.argsort(-scores, kind="stable")[f.offset : f.offset + k]
+    ranked = [Match(sightings[i], float(scores[i]), float(cos[i]), float(terms[i])) for i in order]
+    if f.min_score is not None:
+        ranked = [m for m in ranked if m.score >= f.min_score]
+    return ranked
 
 
 def search_text(
@@ -174,38 +234,28 @@ def search_text(
     embedder: Embedder,
     k: int = 10,
     filters: SearchFilters | None = None,
-    blend_reading: float = 0.0,
+    blend_reading: float | None = None,
 ) -> list[Match]:
     """Sightings of a plate text, best first.
 
     The text is rendered and embedded by the same network as the crops. ``?`` stands for
     one hidden character and is rendered as such. ``*`` (a run of unknown length) cannot be
     drawn, so such patterns are matched against the stored readings and ranked by the
-    vector of the pattern's fixed part. With ``blend_reading`` in (0, 1], the score mixes
-    in how close each sighting's reading is to the query.
+    vector of the pattern's fixed part. Otherwise the score is the fused score of
+    model.fusion (cosine blended with how well each stored reading fits the query), with
+    the embedder's settings; ``blend_reading`` in [0, 1] replaces its weight (0: cosine
+    only).
     """
     f = filters or SearchFilters()
     _check(k, f)
-    if not 0.0 <= blend_reading <= 1.0:
-        raise StoreError("blend_reading must be between 0 and 1")
+    fusion = _fusion(embedder, blend_reading)
     query = normalize(text, allow_patterns=True)
     if WILDCARD in query:
         return _search_wildcard(store, query, embedder, k, f)
     vector = embedder.embed_texts([query]).vectors[0]
-    if blend_reading == 0.0:
+    if fusion.weight == 0.0:
         return search_vector(store, vector, k, f)
-    # Re-rank a wider pool by the blended score.
-    pool = search_vector(
-        store,
-        vector,
-        min(_MAX_K, max(4 * (k + f.offset), 50)),
-        SearchFilters(f.camera, f.since, f.until),
-    )
-    ranked = sorted((_blend(m, query, blend_reading) for m in pool), key=lambda m: -m.score)
-    ranked = ranked[f.offset : f.offset + k]
-    if f.min_score is not None:
-        ranked = [m for m in ranked if m.score >= f.min_score]
-    return ranked
+    return _fused(store, query, vector, fusion, k, f)
 
 
 def _search_wildcard(

@@ -14,7 +14,8 @@ from tests.model.conftest import synthetic_crop
 KEYS = {
     "text_top1", "text_top3", "text_top10", "image_top1", "image_top3", "read_exact",
     "queries", "gallery", "crops_per_s", "ocr_text_top1", "ocr_text_top3", "ocr_read_exact",
-    "fused_text_top1", "fused_text_top3",
+    "fused_text_top1", "fused_text_top3", "product_text_top1", "product_text_top3",
+    "product_text_top10", "product_read_exact", "fusion_weight",
 }  # fmt: skip
 
 
@@ -49,6 +50,8 @@ def test_json_keys_on_a_synthetic_folder(
     assert result["gallery"] == 9 and result["queries"] == 6 and result["image_queries"] == 3
     for key in KEYS - {"queries", "gallery", "crops_per_s"}:
         assert 0.0 <= result[key] <= 1.0, key
+    assert result["reader"] in ("own", "ppocr-w144")
+    assert set(result["fusion"]) == {"lookalike", "skip_unknown", "confidence"}
 
 
 def test_table_and_figure(
@@ -58,7 +61,7 @@ def test_table_and_figure(
     assert run_cli(args(synthetic_folder, tmp_path, json=False, figure=str(figure),
                         split="val", no_ocr=True)) == 0  # fmt: skip
     out = capsys.readouterr().out
-    assert "text_top1" in out and f"figure: {figure}" in out
+    assert "text_top1" in out and "product" in out and f"figure: {figure}" in out
     assert figure.stat().st_size > 1000
 
 
@@ -80,5 +83,9 @@ def test_br_cc_subset_with_distractors(
     assert result["gallery"] == 60 and result["distractors"] == 40
     # Distractors can only push the right crop down, never up.
     assert result["distractors_text_top1"] <= result["text_top1"]
+    assert result["distractors_product_text_top1"] <= result["product_text_top1"]
+    assert result["distractors_fused_text_top1"] <= result["fused_text_top1"]
     # A trained model finds most of 60 real Brazilian crops by their typed text.
     assert result["text_top3"] >= 0.8
+    # The product's score (cosine fused with PP-OCR's readings) finds nearly all of them.
+    assert result["product_text_top1"] >= 0.9

@@ -10,8 +10,6 @@ from model.reading import (
     decode_greedy,
     edit_distances,
     encode_keys,
-    fused_scores,
-    reading_similarity,
     same_plate_matrix,
 )
 
@@ -62,11 +60,3 @@ def test_vectorised_edit_distance_matches_reference(query: str, others: list[str
 def test_same_plate_matrix_matches_reference(a: list[str], b: list[str]) -> None:
     got = same_plate_matrix(encode_keys(a, 12), encode_keys(b, 12))
     assert got.tolist() == [[same_plate(x, y) for y in b] for x in a]
-
-
-def test_fusion_prefers_the_crop_whose_reading_matches() -> None:
-    cos = np.array([0.80, 0.79], np.float32)  # a look-alike plate scores a hair higher
-    fused = fused_scores(cos, "AB1234", ["AB1284", "AB1234"], weight=0.5)
-    assert fused.argmax() == 1
-    np.testing.assert_array_equal(fused_scores(cos, "AB1234", ["", ""], 0.0), cos)
-    assert reading_similarity("AB12", ["", "AB12", "XXXX"]).tolist() == [0.0, 1.0, 0.0]

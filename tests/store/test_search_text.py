@@ -16,6 +16,7 @@ from alphabet.text import PlateTextError
 from model.embed import load_embedder
 from platewatch.cli import main
 from store import NewSighting, SearchFilters, open_store, search_image, search_text
+from store import search as search_module
 
 PLATES = ["AB1234CD", "XY9876ZT", "KA5500HH", "BC1234CD", "QW4321ER", "MN7777OP"]
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
@@ -45,6 +46,7 @@ def filled(tmp_path: Path, embedder, crops):
                 model_version=embedder.version,
                 crop=crop,
                 reading=text,  # the true text stands in for a perfect reading here
+                reading_confidence=1.0,
             )
             for i, (crop, text) in enumerate(zip(crops, PLATES, strict=True))
         ]
@@ -80,6 +82,33 @@ def test_filters_and_blend(filled, embedder) -> None:
     blended = search_text(filled, "AB1234CD", embedder, k=3, blend_reading=0.5)
     assert blended[0].sighting.reading == "AB1234CD" and blended[0].reading_score == 1.0
     assert blended[0].score == pytest.approx(0.5 * blended[0].vector_score + 0.5)
+
+
+def test_text_search_blends_by_default(filled, embedder) -> None:
+    fusion = embedder.fusion
+    assert fusion.weight > 0
+    found = search_text(filled, "QW4321ER", embedder, k=3)
+    assert found[0].sighting.reading == "QW4321ER" and found[0].reading_score == 1.0
+    for m in found:
+        expected = fusion.combine(m.vector_score, m.reading_score)
+        assert m.score == pytest.approx(float(expected), abs=1e-6)
+    plain = search_text(filled, "QW4321ER", embedder, k=3, blend_reading=0.0)
+    assert all(m.reading_score is None and m.score == m.vector_score for m in plain)
+
+
+def test_reading_finds_a_plate_its_vector_ranks_low(filled, embedder, monkeypatch) -> None:
+    # A sighting whose vector says nothing about its plate (a random direction) but whose
+    # reading is exact: the fused search still brings it up, through the readings.
+    rng = np.random.default_rng(1)
+    vector = rng.normal(size=embedder.dim).astype(np.float32)
+    filled.add_sightings([NewSighting(camera="east", first_seen=T0, embedding=vector /
+                                      np.linalg.norm(vector), model_version=embedder.version,
+                                      reading="HX4417TP", reading_confidence=0.95)])  # fmt: skip
+    monkeypatch.setattr(search_module, "FUSION_POOL", 2)
+    by_vector = search_text(filled, "HX4417TP", embedder, k=1, blend_reading=0.0)
+    assert by_vector[0].sighting.reading != "HX4417TP"
+    found = search_text(filled, "HX4417TP", embedder, k=1)
+    assert found[0].sighting.reading == "HX4417TP"
 
 
 def test_image_query(filled, embedder, crops) -> None:
