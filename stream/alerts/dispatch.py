@@ -81,9 +81,9 @@ class DeliveryLog(Protocol):
 
 @dataclass
 class _Drained:
-    """Of one claimed batch: how many were tried (sent or failed) and delivered."""
+    """Of one claimed batch: how many have their outcome recorded, how many delivered."""
 
-    tried: int = 0
+    finished: int = 0
     delivered: int = 0
 
 
@@ -143,40 +143,45 @@ class Dispatcher:
         taken = await asyncio.to_thread(self._log.claim, receiver, batch, claim)
         if not taken:
             return 0
-        done = await self._drain(receiver, taken, trusted_until)
-        untried = [d.id for d in taken[done.tried :]]
-        if untried:
-            await asyncio.to_thread(self._log.release, untried, self.node)
+        done = _Drained()
+        try:
+            await self._drain(receiver, taken, trusted_until, done)
+        finally:
+            # Not sent, or stopped mid-send (the service is shutting down): free for the
+            # next round or process at once rather than when the claim runs out.
+            left = [d.id for d in taken[done.finished :]]
+            if left:
+                await asyncio.to_thread(self._log.release, left, self.node)
         return done.delivered
 
     async def _drain(
-        self, receiver: str, deliveries: list[Delivery], trusted_until: float
-    ) -> _Drained:
+        self, receiver: str, deliveries: list[Delivery], trusted_until: float, done: _Drained
+    ) -> None:
         channel = self._channels[receiver]
-        done = _Drained()
         for d in deliveries:
             if time.monotonic() > trusted_until:
-                return done  # another process may take these soon: claim them again
-            done.tried += 1
+                return  # another process may take these soon: claim them again
             try:
                 await channel.send(d.alert)
             except DeliveryError as exc:
                 await self._failed(d, str(exc))
-                return done
+                done.finished += 1
+                return
             except Exception as exc:  # a bug in a channel must not stop the others
                 log.exception("alert channel %s crashed", receiver)
                 await self._failed(d, f"{type(exc).__name__}: {exc}")
-                return done
+                done.finished += 1
+                return
             now = datetime.now(UTC)
             await asyncio.to_thread(self._log.delivered, d.id, now)
+            done.finished += 1
+            done.delivered += 1
             metrics.ALERTS_DELIVERED.labels(receiver).inc()
             metrics.ALERT_DELIVERY_SECONDS.labels(receiver).observe(
                 max(0.0, (now - d.alert.raised_at).total_seconds())
             )
             self._failures.pop(receiver, None)
             self._resume_at.pop(receiver, None)
-            done.delivered += 1
-        return done
 
     async def _failed(self, d: Delivery, error: str) -> None:
         self._failures[d.receiver] += 1
