@@ -50,8 +50,8 @@ class Fusion:
     confidence: in [0, 1], how much the reader's confidence scales the term."""
 
     weight: float = 0.0
-    lookalike: float = 0.5
-    skip_unknown: float = 0.5
+    lookalike: float = 0.7
+    skip_unknown: float = 0.0
     confidence: float = 0.0
 
     def __post_init__(self) -> None:

@@ -74,9 +74,10 @@ class Sighting:
 class Match:
     """A sighting found by a search: score in [-1, 1], best first.
 
-    score blends vector_score (cosine) with reading_score (similarity of the stored reading
-    to the query text, in [0, 1]) when the search asked for it; otherwise score ==
-    vector_score.
+    Text search scores by model.fusion (by default): score = (1 - w) * vector_score
+    (cosine) + w * reading_score (how well the stored reading fits the query, in [0, 1]),
+    with the model's weight w. Vector and image searches, and text search with
+    ``blend_reading=0``, leave reading_score None and score == vector_score.
     """
 
     sighting: Sighting
