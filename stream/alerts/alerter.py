@@ -182,6 +182,7 @@ class Alerter:
     ) -> list[Alert]:
         """Match a stored sighting and store its alerts; link the alerts its track raised
         early to it (blocking: call it in a worker thread). crop: (h, w, 3) uint8 BGR."""
+        track = track or None  # a sighting not made from a track ("" or None)
         decided = self._decided.pop(track, set()) if track else set()
         seen = _Seen(sighting, track, int(sighting.id), crop)
         raised = self._raise(seen, self._match(sighting), decided)

@@ -168,3 +168,15 @@ async def test_early_alert_survives_the_process_dying_before_the_track_closes(
     assert got.json()["crop_jpeg"]
     (stored,) = Outbox(engine).find(AlertFilter())
     assert Outbox(engine).deliveries(stored.id)[0]["status"] == "delivered"
+
+
+async def test_sightings_without_a_track_each_alert(engine: Engine, receiver: WebhookReceiver):
+    # Sightings indexed from files, or made before tracks had keys, have no track.
+    alerter, _, hook = alerter_for(engine, receiver, [WatchlistEntry(7, WATCHED, 0.95)])
+    for sighting_id, track in [(1, None), (2, ""), (3, "")]:
+        facts = SightingFacts(
+            sighting_id, "gate", datetime.now(UTC), WATCHED, pixel_vector(render(WATCHED))
+        )
+        (alert,) = await alerter.on_sighting(facts, track)
+        assert (alert.sighting_id, alert.track) == (sighting_id, None)
+    await hook.close()
