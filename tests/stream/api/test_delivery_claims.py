@@ -1,28 +1,34 @@
 """Several service processes share one outbox: each delivery is claimed, and sent, by
-exactly one of them. Real databases (SQLite and the PostgreSQL server), each "process"
-with its own engine (its own connections), and a real webhook receiver."""
+exactly one of them. Real databases (SQLite and the PostgreSQL server), each dispatcher
+with its own engine (its own connections) or in its own process, and a real webhook
+receiver."""
 
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
 import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from sqlalchemy.engine import Engine
 
-from store.db import make_engine
+from store.db import make_engine, migrate
 from stream.alerts.config import RetryConfig, WebhookConfig
 from stream.alerts.dispatch import Claim, Dispatcher
 from stream.alerts.outbox import Outbox
 from stream.alerts.types import Alert
 from stream.alerts.webhook import WebhookChannel
+from tests.postgres import fresh_database
 from tests.stream.api.receivers import WebhookReceiver
 
 FAST = RetryConfig(initial_s=0.05, max_s=0.2, factor=2)
+REPO = Path(__file__).resolve().parents[3]
 
 
 @pytest.fixture
@@ -145,3 +151,32 @@ async def test_a_failed_send_waits_for_its_retry_time_in_every_process(
     (state,) = Outbox(engine).deliveries(failing)
     assert state["status"] == "pending" and state["attempts"] == 1 and "503" in state["last_error"]
     assert [r.json()["id"] for r in receiver.received[1:]] == others
+
+
+@pytest.mark.slow
+@pytest.mark.postgres
+def test_two_service_processes_send_each_alert_once(receiver: WebhookReceiver):
+    with fresh_database("claims") as url:
+        engine = make_engine(url)
+        migrate(engine)
+        ids = fill(Outbox(engine), 40, ["hook"])
+        args = [sys.executable, "-m", "tests.stream.api.dispatcher_process", url, receiver.url]
+        procs = [
+            subprocess.Popen(
+                [*args, node], cwd=REPO, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+            )
+            for node in ("one", "two")
+        ]
+        for p in procs:  # both connected: then both start at once
+            assert p.stdout is not None and p.stdout.readline().strip() == "ready"
+        for p in procs:
+            assert p.stdin is not None
+            p.stdin.write("go\n")
+            p.stdin.flush()
+        counts = [int(p.communicate(timeout=120)[0].strip()) for p in procs]
+        counts_by_status = Outbox(engine).counts()
+        engine.dispose()
+    got = sorted(r.json()["id"] for r in receiver.received)
+    assert got == sorted(ids)  # each alert once, from one process or the other
+    assert sum(counts) == len(ids) and all(counts), counts  # both processes sent some
+    assert counts_by_status == {"delivered": len(ids)}
