@@ -1,5 +1,11 @@
 """The alert outbox: an alert and one delivery row per receiver, committed together
-before anything is sent, so a crash or a receiver that is down loses nothing."""
+before anything is sent, so a crash or a receiver that is down loses nothing.
+
+An alert raised while its car is still in view names its track (``track``) and carries
+the matching view (``crop_jpeg``); ``link`` fills in its sighting once the track is
+stored. Deliveries are claimed (``claim``) by the process that sends them, so several
+processes can share one outbox.
+"""
 
 from __future__ import annotations
 
