@@ -59,7 +59,7 @@ def insert_entry(text: str, section: str, entry: str) -> str:
     while end > start and not lines[end - 1].strip():
         end -= 1
     block = ["", *entry.rstrip("\n").splitlines()]
-    if end < len(lines):
+    if end < len(lines) and lines[end].strip():
         block.append("")  # keep a blank line before the next section
     lines[end:end] = block
     return "\n".join(lines).rstrip() + "\n"

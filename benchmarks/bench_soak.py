@@ -19,8 +19,8 @@ against that of minutes 10-20 (sixths 1-2). The service "grew" when the slope is
 or more, or the late median is more than 5 % above the early one. Unless --no-write, the
 figures are added to the "Service" section of docs/benchmarks.md.
 
-The load is kept to about one core of a shared 2-core machine: 2 cameras at 2 fps, one
-detection thread, OMP_NUM_THREADS=1.
+MB here is 2**20 bytes (VmRSS / 1024). The load is kept to about one core of a shared
+2-core machine: 2 cameras at 2 fps, one detection thread, OMP_NUM_THREADS=1.
 """
 
 from __future__ import annotations
@@ -33,9 +33,11 @@ import os
 import re
 import shutil
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
+import textwrap
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -52,7 +54,6 @@ REPO = Path(__file__).resolve().parents[1]
 # Run as a script from anywhere: the repository root holds the benchmarks and tests packages.
 sys.path.insert(0, str(REPO))
 
-from benchmarks._machine import load_average  # noqa: E402
 from benchmarks._report import add_entry, command_line  # noqa: E402
 
 RTSP_SERVER = REPO / "tests" / "stream" / "rtsp_server.py"
@@ -327,7 +328,7 @@ def _plot(rows: list[dict[str, Any]], png: Path, title: str) -> None:
     ax.plot([r["minute"] for r in rows], [r["rss_mb"] for r in rows], marker=".", lw=1)
     ax.set_xlabel("minutes since the service started")
     ax.set_ylabel("resident memory (MB)")
-    ax.set_title(title, fontsize=9)
+    ax.set_title("\n".join(textwrap.wrap(title, 110)), fontsize=8)
     ax.grid(alpha=0.3)
     fig.tight_layout()
     fig.savefig(png)
@@ -445,6 +446,8 @@ def report(
         rows, png_path, f"platewatch serve, {args.cameras} RTSP cameras at {args.fps} fps: {title}"
     )
     peak = max(r["rss_mb"] for r in rows)
+    loads = [float(r["load1"]) for r in rows]
+    settled = next((r for r in rows if r["minute"] >= length / 4), last)
     rel = lambda p: p.relative_to(REPO) if p.is_relative_to(REPO) else p  # noqa: E731
     return [
         f"- load: `platewatch serve` (one process), {args.cameras} RTSP cameras (GStreamer, "
@@ -453,11 +456,14 @@ def report(
         f"SQLite + hnswlib store; watchlist entry {WATCHED} (threshold {args.threshold}) "
         f"with a webhook receiver; a client asking text search, sightings and alerts every "
         f"{args.query_s:g} s; sampled every {args.sample_s:g} s",
-        f"- ran {length:.1f} minutes; load average at end {load_average()}",
+        f"- ran {length:.1f} minutes; 1-minute load average over the run median "
+        f"{statistics.median(loads):.1f}, min {min(loads):.1f}, max {max(loads):.1f} "
+        "(other jobs share the 2 cores)",
         f"- verdict: {title}",
-        f"- RSS at start {first['rss_mb']:.1f} MB, end {last['rss_mb']:.1f} MB, peak "
-        f"{peak:.1f} MB; threads {first['threads']} -> {last['threads']}; open files "
-        f"{first['fds']} -> {last['fds']}",
+        f"- RSS when it first answered (before any frame) {first['rss_mb']:.1f} MB, after "
+        f"warm-up (minute {settled['minute']:.0f}) {settled['rss_mb']:.1f} MB, at the end "
+        f"{last['rss_mb']:.1f} MB, peak {peak:.1f} MB; threads {first['threads']} -> "
+        f"{last['threads']}; open files {first['fds']} -> {last['fds']}",
         f"- frames received {last['frames_received']}, processed {last['frames_processed']}, "
         f"dropped {last['frames_dropped']}; camera reconnects {last['reconnects']}",
         f"- sightings stored {last['sightings']}; alerts raised {last['alerts']}, delivered "

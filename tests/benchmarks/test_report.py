@@ -36,6 +36,9 @@ def test_entry_lands_at_the_end_of_its_section_and_keeps_the_others() -> None:
     assert lines.index("old alerts entry") < new < lines.index("## Service")
     assert lines[new + 1 : new + 5] == ["`python x.py`", "machine: m", "", "- figure 1"]
     assert lines[new + 5] == ""  # a blank line before the next section
+    assert "\n\n\n" not in out
+    tight = insert_entry(DOC.replace("entry\n\n## Service", "entry\n## Service"), "Alerts", entry)
+    assert "- figure 1\n\n## Service" in tight
 
 
 def test_missing_section_is_made_at_the_end(tmp_path: Path) -> None:
