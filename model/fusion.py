@@ -11,8 +11,10 @@ the crop's reading fits the query:
   with another (8/B, 5/S, 2/Z, 6/G, M/N ...) costs ``lookalike`` instead of 1;
 * a ``?`` in the query matches any character, and a reading that lacks it (a masked or
   unreadable character the recogniser skipped) costs ``skip_unknown``; a ``?`` in the
-  reading matches anything; a ``*`` in the query (a run of any length) makes the term 1
-  where the reading fits the pattern and 0 where not;
+  reading (a character seen but not read) costs ``unknown_read`` against a query
+  character, so a reading of nothing but ``?`` does not fit every query; a ``*`` in the
+  query (a run of any length) makes the term 1 where the reading fits the pattern and 0
+  where not;
 * ``term = max(0, 1 - distance / len(query)) * (1 - confidence + confidence * c)``,
   where c is the reader's confidence in [0, 1] (``confidence`` = 0 ignores it);
 * an empty reading gives 0.
@@ -47,17 +49,19 @@ class Fusion:
     """weight: share of the reading term in [0, 1] (0: cosine only, 1: reading only).
     lookalike: cost of changing one character into a confusable one (1 = any other).
     skip_unknown: cost of a query ``?`` the reading does not have.
+    unknown_read: cost of a ``?`` in the reading against a query character.
     confidence: in [0, 1], how much the reader's confidence scales the term."""
 
     weight: float = 0.0
     lookalike: float = 0.7
     skip_unknown: float = 0.0
+    unknown_read: float = 0.5
     confidence: float = 0.0
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.weight <= 1.0:
             raise ValueError(f"fusion weight must be in [0, 1], got {self.weight}")
-        for name in ("lookalike", "skip_unknown", "confidence"):
+        for name in ("lookalike", "skip_unknown", "unknown_read", "confidence"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ValueError(f"fusion {name} must be in [0, 1], got {getattr(self, name)}")
 
@@ -107,7 +111,7 @@ class Fusion:
         """(N,) weighted edit distances from a query to N encoded readings."""
         codes, lengths = encoded
         n, width = codes.shape
-        sub = _substitution(self.lookalike)
+        sub = _substitution(self.lookalike, self.unknown_read)
         q = encode_keys([query])[0][0, : len(query)]
         prev = np.tile(np.arange(width + 1, dtype=np.float32), (n, 1))
         for qc in q:
@@ -149,7 +153,7 @@ def decode(encoded: tuple[npt.NDArray[np.uint8], npt.NDArray[np.int64]]) -> list
 
 
 @lru_cache(maxsize=8)
-def _substitution(lookalike: float) -> npt.NDArray[np.float32]:
+def _substitution(lookalike: float, unknown_read: float) -> npt.NDArray[np.float32]:
     """(256, 256) cost of reading code b where the query has code a."""
     table = np.ones((256, 256), np.float32)
     np.fill_diagonal(table, 0.0)
@@ -157,6 +161,6 @@ def _substitution(lookalike: float) -> npt.NDArray[np.float32]:
         ka, kb = (ord(c) for c in lookalike_key(pair))
         if ka != kb:
             table[ka, kb] = table[kb, ka] = min(table[ka, kb], lookalike)
+    table[:, _WILD] = unknown_read
     table[_WILD, :] = 0.0
-    table[:, _WILD] = 0.0
     return table

@@ -51,7 +51,7 @@ def test_json_keys_on_a_synthetic_folder(
     for key in KEYS - {"queries", "gallery", "crops_per_s"}:
         assert 0.0 <= result[key] <= 1.0, key
     assert result["reader"] in ("own", "ppocr-w144")
-    assert set(result["fusion"]) == {"lookalike", "skip_unknown", "confidence"}
+    assert set(result["fusion"]) == {"lookalike", "skip_unknown", "unknown_read", "confidence"}
 
 
 def test_table_and_figure(

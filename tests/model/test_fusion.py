@@ -20,7 +20,9 @@ texts = st.text(alphabet="AB0OI18?SZ5", max_size=9)
 @settings(max_examples=60, deadline=None)
 @given(query=texts.filter(bool), others=st.lists(texts, min_size=1, max_size=20))
 def test_unit_costs_give_the_plain_edit_distance(query: str, others: list[str]) -> None:
-    got = Fusion(0.5, lookalike=1.0, skip_unknown=1.0).distances(query, encode_keys(others))
+    got = Fusion(0.5, lookalike=1.0, skip_unknown=1.0, unknown_read=0.0).distances(
+        query, encode_keys(others)
+    )
     assert got.tolist() == [edit_distance(query, o) for o in others]
 
 
@@ -33,11 +35,18 @@ def test_confusable_characters_cost_less() -> None:
 
 
 def test_unknown_characters_in_query_and_reading() -> None:
-    f = Fusion(0.5, lookalike=0.5, skip_unknown=0.2)
-    enc = encode_keys(["ABX234", "AB234", "A?1234", "AB1234Z"])
-    # '?' matches any character; a reading lacking it pays skip_unknown; a '?' read on the
-    # crop matches anything too; an extra character read costs 1.
-    np.testing.assert_allclose(f.distances("AB?234", enc), [0.0, 0.2, 0.0, 1.0])
+    f = Fusion(0.5, lookalike=0.5, skip_unknown=0.2, unknown_read=0.5)
+    enc = encode_keys(["ABX234", "AB234", "A?1234", "AB1234Z", "A??234"])
+    # '?' in the query matches any character; a reading lacking it pays skip_unknown; a
+    # '?' read on the crop pays unknown_read against a query character, nothing against a
+    # query '?'; an extra character read costs 1.
+    np.testing.assert_allclose(f.distances("AB?234", enc), [0.0, 0.2, 0.5, 1.0, 0.5])
+
+
+def test_a_reading_of_unknowns_does_not_fit_every_query() -> None:
+    f = Fusion(0.6, unknown_read=0.5)
+    terms = f.reading_terms("AB1234", ["??????", "AB1234", "?????"])
+    assert terms[1] == 1.0 and terms[0] == pytest.approx(0.5) and terms[2] < 0.5
 
 
 def test_terms_confidence_and_empty_readings() -> None:
