@@ -181,6 +181,9 @@ def _database(name: str, folder: Path) -> Iterator[tuple[str, Path]]:
             cleanup_mode="delete",
         )
     try:
+        # One build process, like the hnswlib builds here (no parallel index workers).
+        server.psql("ALTER SYSTEM SET max_parallel_maintenance_workers = 0;")
+        server.psql("SELECT pg_reload_conf();")
         yield server.get_uri(), folder / "data"
     finally:
         with warnings.catch_warnings():
@@ -313,7 +316,9 @@ def drop_vector_indexes(target: str) -> None:
 
 
 def bench_backend(name: str, data: Data, args: argparse.Namespace) -> dict[str, Any]:
-    hnsw = HnswSettings(m=args.m, ef_construction=args.ef_construction, ef=args.ef)
+    hnsw = HnswSettings(
+        m=args.m, ef_construction=args.ef_construction, ef=args.ef, build_threads=args.threads
+    )
     dim = data.vectors.shape[1]
     out: dict[str, Any] = {"backend": name}
     with backend_target(name) as (target, folder):
@@ -435,8 +440,10 @@ def report(results: list[dict[str, Any]], args: argparse.Namespace, data: Data) 
         f"\n### {args.size:,} sightings — {stamp}\n\n"
         f"`{command.strip()}` — {platform.processor() or platform.machine()}, "
         f"{os.cpu_count()} CPUs, load {load:.1f} at the end; {len(data.queries)} text queries, "
-        f"k={args.k}; hnswlib M={args.m}, ef_construction={args.ef_construction}, ef={args.ef} "
-        f"(pgvector: the same m, ef_construction and ef_search). Vectors: {data.version} "
+        f"k={args.k}; hnswlib M={args.m}, ef_construction={args.ef_construction}, ef={args.ef}, "
+        f"built with {args.threads} thread(s) "
+        f"(pgvector: the same m, ef_construction and ef_search, no parallel build workers). "
+        f"Vectors: {data.version} "
         f"embeddings of {min(args.size, args.base):,} synthetic crops"
         + (
             f", each repeated with jitter sigma={data.jitter:.4f} up to the size"
@@ -471,6 +478,9 @@ def main() -> int:
     parser.add_argument("--m", type=int, default=HnswSettings.m)
     parser.add_argument("--ef-construction", type=int, default=HnswSettings.ef_construction)
     parser.add_argument("--ef", type=int, default=HnswSettings.ef)
+    parser.add_argument(
+        "--threads", type=int, default=1, help="threads building the hnswlib index (-1: all)"
+    )
     parser.add_argument("--out", default=str(REPO / "docs" / "benchmarks.md"))
     parser.add_argument("--no-append", action="store_true", help="print only")
     parser.add_argument(

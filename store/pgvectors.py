@@ -59,6 +59,14 @@ sightings_vec = Table(
 )
 
 
+def build_memory_mb(rows: int, dim: int, m: int) -> int:
+    """maintenance_work_mem for building the HNSW index over ``rows`` vectors: room for
+    the whole graph (vector, 2*m layer-0 neighbours, overhead; half again for slack),
+    at least 512 MB, at most 8 GB."""
+    per_row = 4 * dim + 2 * m * 8 + 64
+    return int(min(8192, max(512, rows * per_row * 1.5 / 2**20)))
+
+
 def has_pgvector(engine: Engine) -> bool:
     """Whether migration 0002 could give this database its ``vec`` column."""
     if engine.dialect.name != "postgresql":
@@ -104,8 +112,17 @@ class PgVectorIndex:
             ).first()
             if exists:
                 return
-            log.info("building pgvector index %s (once per model version)", self.index_name)
-            conn.execute(text("SET LOCAL maintenance_work_mem = '512MB'"))
+            rows = conn.execute(
+                text(f"SELECT count(*) FROM sightings WHERE model_version = {self._version_sql}")
+            ).scalar_one()
+            log.info(
+                "building pgvector index %s over %d rows (once per model version)",
+                self.index_name,
+                rows,
+            )
+            # The build is fast only while the whole graph fits in maintenance_work_mem.
+            memory = build_memory_mb(int(rows), self.dim, self.settings.m)
+            conn.execute(text(f"SET LOCAL maintenance_work_mem = '{memory}MB'"))
             conn.execute(
                 text(
                     f"CREATE INDEX IF NOT EXISTS {self.index_name} ON sightings "

@@ -162,7 +162,7 @@ class Store:
             for part in itertools.chain(late, conn.execute(query).partitions(5000)):
                 ids = np.array([r[0] for r in part], np.int64)
                 vecs = np.stack([_from_bytes(r[1]) for r in part])
-                index.add(ids, vecs, threads=-1)
+                index.add(ids, vecs, threads=self.hnsw.build_threads)
                 added += len(ids)
         if added:
             log.info("index: caught up %d vectors from SQL", added)
