@@ -51,6 +51,9 @@ VARIANTS: list[tuple[str, str, dict[str, object]]] = [
     ("ppocr 8-bit, max_side 640", "ppocr", {"max_side": 640, "int8": True}),
     ("ppocr float, max_side 1280", "ppocr", {"max_side": 1280}),
     ("ppocr float 960, no read check", "ppocr", {"verify": False}),
+    ("platenet (max_side 640)", "platenet", {}),
+    ("platenet max_side 800", "platenet", {"max_side": 800}),
+    ("platenet 640 + read check", "platenet", {"verify": True}),
     ("easyocr (CRAFT, max_side 960)", "easyocr", {}),
 ]
 
@@ -170,7 +173,7 @@ def append(rows: list[Row], source: str) -> None:
         "",
         f"## Detection — {datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
         "",
-        "`.venv/bin/python benchmarks/bench_detect.py` — one thread for onnxruntime, OpenCV",
+        "`.venv/bin/python benchmarks/bench_detect.py` — one thread for onnxruntime, OpenCV,",
         f"and torch; {cpu}, {os.cpu_count()} cores (shared), Python "
         f"{platform.python_version()}; {source}; load average "
         f"{os.getloadavg()[0]:.1f} at the end (other jobs share these cores). CPU ms is the",

@@ -50,6 +50,12 @@ _REGISTRY: dict[str, _Backend] = {
         "PpocrOptions",
         "offline default: PP-OCRv4 text detector from the rapidocr-onnxruntime wheel",
     ),
+    "platenet": _Backend(
+        "model.detect.platenet",
+        "PlatenetDetector",
+        "PlatenetOptions",
+        "the project's own small plate network (TensorFlow), weights in model/detect/weights",
+    ),
     "easyocr": _Backend(
         "model.detect.craft",
         "CraftDetector",

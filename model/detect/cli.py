@@ -25,7 +25,7 @@ def add_eval_command(eval_subparsers: Any) -> None:
     p.add_argument(
         "--detector",
         default="ppocr",
-        help="backend name (ppocr, easyocr), or 'all' for every available one",
+        help="backend name (ppocr, platenet, easyocr), or 'all' for every available one",
     )
     p.add_argument("--all", action="store_true", help="same as --detector all")
     p.add_argument("--split", default=None, help="only rows whose split column is this")

@@ -11,3 +11,8 @@ from model.protocols import Detector
 @pytest.fixture(scope="session")
 def ppocr() -> Detector:
     return create_detector("ppocr")
+
+
+@pytest.fixture(scope="session")
+def platenet() -> Detector:
+    return create_detector("platenet")

@@ -1,0 +1,145 @@
+"""The ``platenet`` backend: the project's own small plate detector (TensorFlow).
+
+A fully convolutional network trained by ``python -m model.detect.train_platenet`` on
+synthetic road scenes and the UC3M-LP ``train`` split; weights and their spec are
+committed under ``model/detect/weights/platenet/``. It finds plates directly (no text
+reading), optionally followed by the PP-OCR reading check of ``ppocr`` (``verify``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from pydantic import Field
+
+from model import _tf
+from model.detect import _ppocr
+from model.detect._frames import usable_pixels
+from model.detect._ppocr import BackendUnavailableError
+from model.detect.crops import cut_quads
+from model.detect.options import BackendOptions
+from model.detect.platenet_net import WEIGHTS_DIR, NetSpec, build_net, decode, prepare
+from model.detect.plates import PlateOptions, reads_like_plate
+from model.types import Frame, PlateDetections
+
+log = logging.getLogger(__name__)
+
+
+class PlatenetOptions(BackendOptions):
+    """Settings of the ``platenet`` backend."""
+
+    max_side: int | None = Field(
+        default=None,
+        ge=64,
+        le=4096,
+        title="network input size",
+        description="the frame is scaled so its longer side has this many pixels (small "
+        "frames are scaled up); default: the size the weights were trained for (spec.json)",
+    )
+    threshold: float | None = Field(
+        default=None,
+        gt=0,
+        lt=1,
+        title="plate probability",
+        description="grid cells above it form plates; default: the value in spec.json, "
+        "picked on held-out training images",
+    )
+    verify: bool = Field(
+        default=False,
+        title="read candidates",
+        description="read each found plate with the PP-OCR recogniser and keep only those "
+        "that read like a plate (the ppocr rules; about 5-10 ms per plate)",
+    )
+    weights_dir: str | None = Field(
+        default=None,
+        title="weights folder",
+        description="folder holding spec.json and weights.npz; default: the committed ones",
+    )
+
+
+class PlatenetDetector:
+    """Plates found by the platenet network."""
+
+    name = "platenet"
+
+    def __init__(self, options: PlatenetOptions | None = None) -> None:
+        self.options = options or PlatenetOptions()
+        folder = Path(self.options.weights_dir) if self.options.weights_dir else WEIGHTS_DIR
+        spec_file, weights_file = folder / "spec.json", folder / "weights.npz"
+        if not spec_file.is_file() or not weights_file.is_file():
+            raise BackendUnavailableError(
+                f"platenet weights not found: {folder} needs spec.json and weights.npz "
+                "(make them with `python -m model.detect.train_platenet --export`, or set "
+                "the weights_dir option)"
+            )
+        try:
+            self.spec = NetSpec.load(spec_file)
+            with np.load(weights_file) as stored:
+                weights = [stored[f"arr_{i}"] for i in range(len(stored.files))]
+        except (ValueError, KeyError, OSError, zipfile.BadZipFile) as exc:
+            raise BackendUnavailableError(
+                f"platenet weights in {folder} unreadable: {exc}"
+            ) from exc
+        tf = _tf.tensorflow()
+        with contextlib.suppress(RuntimeError):  # TensorFlow already running: keep its pool
+            tf.config.threading.set_intra_op_parallelism_threads(self.options.threads)
+            tf.config.threading.set_inter_op_parallelism_threads(1)
+        self._model = build_net(self.spec)
+        try:
+            self._model.set_weights(weights)
+        except ValueError as exc:
+            raise BackendUnavailableError(
+                f"platenet weights in {folder} do not fit spec.json: {exc}"
+            ) from exc
+        self.max_side = self.options.max_side or self.spec.max_side
+        self.threshold = self.options.threshold or self.spec.threshold
+        if self.options.verify:
+            _ppocr.session(_ppocr.REC_FILE, self.options.threads)  # fail now, not at frame one
+        self._run = tf.function(
+            lambda x: self._model(x, training=False),
+            input_signature=[tf.TensorSpec((1, None, None, 3), tf.float32)],
+            reduce_retracing=True,
+        )
+
+    def raw(self, pixels: np.ndarray[Any, Any]) -> tuple[np.ndarray[Any, Any], float]:
+        """The network's output grid (Hc, Wc, 5) for BGR pixels, and the input scale."""
+        x, scale = prepare(pixels, self.max_side)
+        return np.asarray(self._run(x))[0], scale
+
+    def detect(self, frame: Frame) -> PlateDetections:
+        """Plate boxes (x, y, w, h in frame pixels) and scores in [0, 1]; no quads."""
+        pixels = usable_pixels(frame)
+        if pixels is None:
+            return PlateDetections()
+        out, scale = self.raw(pixels)
+        boxes, scores = decode(out, self.threshold)
+        if not len(boxes):
+            return PlateDetections()
+        boxes /= scale
+        h, w = pixels.shape[:2]
+        x1 = np.clip(boxes[:, 0], 0, w)
+        y1 = np.clip(boxes[:, 1], 0, h)
+        x2 = np.clip(boxes[:, 0] + boxes[:, 2], 0, w)
+        y2 = np.clip(boxes[:, 1] + boxes[:, 3], 0, h)
+        keep = (x2 - x1 >= 2) & (y2 - y1 >= 2)
+        xywh = np.stack([x1, y1, x2 - x1, y2 - y1], 1)[keep].astype(np.float32)
+        found = PlateDetections(xywh, scores[keep].astype(np.float32))
+        return self._verified(pixels, found) if self.options.verify else found
+
+    def _verified(self, pixels: np.ndarray[Any, Any], found: PlateDetections) -> PlateDetections:
+        """Only the plates whose crop reads like a plate (model.detect.plates rules)."""
+        if not len(found):
+            return found
+        x, y, w, h = found.boxes.T
+        quads = np.stack(
+            [np.stack(c, 1) for c in ((x, y), (x + w, y), (x + w, y + h), (x, y + h))], 1
+        ).astype(np.float32)
+        readings = _ppocr.read_crops(cut_quads(pixels, quads), self.options.threads)
+        rules = PlateOptions()
+        keep = np.array([reads_like_plate(r, rules) for r in readings], bool)
+        return found[keep]
