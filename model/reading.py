@@ -46,16 +46,18 @@ _WILD = 0
 
 def encode_keys(texts: Sequence[str], width: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Plate texts → (N, width) uint8 look-alike key codes (``?`` = 0, padding 255) and
-    (N,) int lengths, for the vectorised matching and distances below."""
+    (N,) int lengths, for the vectorised matching and distances below. The texts are
+    joined, mapped to keys and cut in one pass (this runs over every stored reading of a
+    text search)."""
     from alphabet.text import lookalike_key
 
     width = width or max([len(t) for t in texts] + [1])
-    codes = np.full((len(texts), width), _PAD, np.uint8)
-    lengths = np.zeros(len(texts), np.int64)
-    for i, t in enumerate(texts):
-        key = lookalike_key(t)[:width]
-        codes[i, : len(key)] = [_WILD if c == "?" else ord(c) for c in key]
-        lengths[i] = len(key)
+    n = len(texts)
+    lengths = np.fromiter((min(len(t), width) for t in texts), np.int64, n)
+    joined = lookalike_key("".join(t[:width].ljust(width, "\0") for t in texts))
+    codes = np.frombuffer(joined.encode("latin-1"), np.uint8).reshape(n, width).copy()
+    codes[codes == 0] = _PAD
+    codes[codes == ord("?")] = _WILD
     return codes, lengths
 
 

@@ -186,10 +186,9 @@ def _by_reading(
         rows = conn.execute(_filtered(cols, f.camera, f.since, f.until).execution_options(
             yield_per=20_000))  # fmt: skip
         for part in rows.partitions(20_000):
-            ids = np.array([r[0] for r in part], np.int64)
-            terms = fusion.reading_terms(
-                query, [r[1] for r in part], np.array([r[2] for r in part], np.float32)
-            )
+            id_col, readings, conf = zip(*part, strict=True)
+            ids = np.array(id_col, np.int64)
+            terms = fusion.reading_terms(query, readings, np.array(conf, np.float32))
             top = np.argsort(-terms, kind="stable")[:need]
             best |= {int(ids[i]): float(terms[i]) for i in top if terms[i] > 0}
             if len(best) > need:
