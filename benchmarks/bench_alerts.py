@@ -25,8 +25,6 @@ import stream.service  # noqa: F401  # isort: skip
 
 import argparse
 import asyncio
-import os
-import platform
 import random
 import sys
 import tempfile
@@ -44,7 +42,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from alphabet.text import DIGITS, LETTERS  # noqa: E402
-from benchmarks.bench_stream import append_to_section  # noqa: E402
+from benchmarks._report import add_entry  # noqa: E402
 from model.embed import load_embedder  # noqa: E402
 from store.store import open_store  # noqa: E402
 from stream.alerts.alerter import Alerter, SightingFacts  # noqa: E402
@@ -284,17 +282,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--no-write", action="store_true", help="print only")
     args = parser.parse_args(argv)
     lines = asyncio.run(bench(args))
-    header = [
-        f"### {datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
-        f"`{' '.join(['python', *sys.argv])}`",
-        f"machine: {platform.node()}, {os.cpu_count()} CPU cores, {platform.machine()}, "
-        f"load average at end {os.getloadavg()[0]:.1f} (the machine is shared)",
-        "",
-    ]
-    text = "\n".join(header + lines) + "\n"
+    text = "\n".join(lines)
     print(text)
     if not args.no_write:
-        append_to_section(DOC, "Alerts", text)
+        add_entry("Alerts", "", text)
     return 0
 
 

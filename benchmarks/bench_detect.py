@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import atexit
 import os
-import platform
 import shutil
 import statistics
 import sys
@@ -35,7 +34,7 @@ import numpy as np  # noqa: E402
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from benchmarks._machine import cpu_name  # noqa: E402
+from benchmarks._report import DOC, add_entry  # noqa: E402
 from model.detect import BackendUnavailableError, create_detector  # noqa: E402
 from model.detect.evaluate import load_labels, read_image  # noqa: E402
 from model.detect.motion import MotionGate  # noqa: E402
@@ -165,19 +164,9 @@ def main() -> int:
 
 
 def append(rows: list[Row], source: str) -> None:
-    cpu = cpu_name() or "unknown CPU"
-    doc = REPO / "docs" / "benchmarks.md"
-    if not doc.exists():
-        doc.write_text("# Benchmarks\n\nFigures appended by the scripts in benchmarks/.\n")
     lines = [
-        "",
-        f"## Detection — {datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
-        "",
-        "`.venv/bin/python benchmarks/bench_detect.py` — one thread for onnxruntime, OpenCV,",
-        f"and torch; {cpu}, {os.cpu_count()} cores (shared), Python "
-        f"{platform.python_version()}; {source}; load average "
-        f"{os.getloadavg()[0]:.1f} at the end (other jobs share these cores). CPU ms is the",
-        "process's own one-thread time per frame (the one-core cost); wall ms adds waiting.",
+        f"One thread for onnxruntime, OpenCV and torch; {source}. CPU ms is the process's own",
+        "one-thread time per frame (the one-core cost); wall ms adds waiting.",
         "",
         "| variant | CPU ms/frame, median | CPU ms, p90 | wall ms, median | plates found/frame |",
         "|---|---:|---:|---:|---:|",
@@ -187,9 +176,8 @@ def append(rows: list[Row], source: str) -> None:
         lines.append(
             f"| {r.label} | {r.cpu_median:.2f} | {r.cpu_p90:.2f} | {r.wall_median:.2f} | {shown} |"
         )
-    with doc.open("a") as f:
-        f.write("\n".join(lines) + "\n")
-    print(f"appended to {doc}")
+    add_entry("Detection", "", "\n".join(lines))
+    print(f"appended to {DOC}")
 
 
 if __name__ == "__main__":

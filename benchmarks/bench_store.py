@@ -19,8 +19,6 @@ Figures are printed and appended to docs/benchmarks.md under "Store".
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import shutil
 import sys
 import tempfile
@@ -42,6 +40,7 @@ sys.path.insert(0, str(REPO))
 
 from sqlalchemy import create_engine, insert, text  # noqa: E402
 
+from benchmarks._report import add_entry  # noqa: E402
 from store import HnswSettings, NewSighting, open_store, search_vector  # noqa: E402
 from store.pgvectors import vector_literal  # noqa: E402
 from store.schema import sightings  # noqa: E402
@@ -433,13 +432,8 @@ def report(results: list[dict[str, Any]], args: argparse.Namespace, data: Data) 
     for r in results:
         cells = [c[2].format(r[c[0]]) if c[0] in r else "—" for c in COLUMNS]
         lines.append("| " + " | ".join(cells) + " |")
-    load = os.getloadavg()[0]
-    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    command = "python benchmarks/bench_store.py " + " ".join(sys.argv[1:])
     return (
-        f"\n### {args.size:,} sightings — {stamp}\n\n"
-        f"`{command.strip()}` — {platform.processor() or platform.machine()}, "
-        f"{os.cpu_count()} CPUs, load {load:.1f} at the end; {len(data.queries)} text queries, "
+        f"{len(data.queries)} text queries, "
         f"k={args.k}; hnswlib M={args.m}, ef_construction={args.ef_construction}, ef={args.ef}, "
         f"built with {args.threads} thread(s) "
         f"(pgvector: the same m, ef_construction and ef_search, no parallel build workers). "
@@ -499,7 +493,7 @@ def main() -> int:
     block = report(results, args, data)
     print(block)
     if not args.no_append:
-        append(Path(args.out), block)
+        add_entry("Store", f"{args.size:,} sightings", block, doc=Path(args.out))
         print(f"appended to {args.out}")
     return 0
 

@@ -39,8 +39,6 @@ from stream.config import ServiceConfig, parse_config
 from stream.service import Components, Service
 from stream.tracking import PassingPlate
 
-DOC = Path(__file__).resolve().parents[1] / "docs" / "benchmarks.md"
-
 
 class TimedSink:
     """The real sink, noting for each stored plate the seconds since its frames arrived."""
@@ -187,21 +185,6 @@ async def bench(args: argparse.Namespace) -> list[str]:
         )
     components.sink.close()
     return lines
-
-
-def append_to_section(doc: Path, section: str, text: str) -> None:
-    """Add ``text`` at the end of ``## section`` in ``doc`` (made when missing)."""
-    doc.parent.mkdir(exist_ok=True)
-    lines = doc.read_text().splitlines() if doc.exists() else ["# Benchmarks"]
-    heading = f"## {section}"
-    if heading not in lines:
-        lines += ["", heading]
-    start = lines.index(heading) + 1
-    end = next((i for i in range(start, len(lines)) if lines[i].startswith("## ")), len(lines))
-    while end > start and not lines[end - 1].strip():
-        end -= 1
-    lines[end:end] = ["", *text.rstrip().splitlines()]
-    doc.write_text("\n".join(lines).rstrip() + "\n")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
