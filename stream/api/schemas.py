@@ -63,7 +63,10 @@ class EntryOut(BaseModel):
 
 
 class SightingOut(BaseModel):
-    """A stored sighting; ``score`` is the cosine to the query in a search."""
+    """A stored sighting. In a search, ``score`` ranks it: for a typed text the cosine to
+    the render fused with how well the reading fits (model.fusion), for an image or a
+    vector the cosine; ``vector_score`` is the cosine alone (what watchlist thresholds
+    compare with) and ``reading_score`` the reading's part, where there is one."""
 
     id: int
     camera: str
@@ -71,6 +74,8 @@ class SightingOut(BaseModel):
     reading: str
     reading_confidence: float | None = None
     score: float | None = None
+    vector_score: float | None = None
+    reading_score: float | None = None
     crop_url: str
     frame_url: str
     box: list[float] | None = Field(

@@ -71,7 +71,9 @@ def facts_of(sighting: Any) -> SightingFacts:
     )
 
 
-def sighting_out(sighting: Any, score: float | None = None) -> SightingOut:
+def sighting_out(sighting: Any, score: float | None = None, match: Any = None) -> SightingOut:
+    """The API's view of a sighting; ``match`` (a store search Match) adds the parts of
+    its score."""
     facts = facts_of(sighting)
     return SightingOut(
         id=facts.id,
@@ -80,6 +82,9 @@ def sighting_out(sighting: Any, score: float | None = None) -> SightingOut:
         reading=facts.reading,
         reading_confidence=_first(sighting, "reading_confidence"),
         score=score,
+        vector_score=None if match is None else float(match.vector_score),
+        reading_score=None if match is None or match.reading_score is None
+        else float(match.reading_score),
         crop_url=f"/api/sightings/{facts.id}/crop.jpg",
         frame_url=f"/api/sightings/{facts.id}/frame.jpg",
         box=_box_fractions(sighting),
@@ -116,7 +121,7 @@ def _filters(which: SightingFilter) -> Any:
 
 
 def _out(matches: list[Any]) -> list[SightingOut]:
-    return [sighting_out(m.sighting, float(m.score)) for m in matches]
+    return [sighting_out(m.sighting, float(m.score), m) for m in matches]
 
 
 def search_vector(

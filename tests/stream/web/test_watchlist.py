@@ -30,9 +30,11 @@ def _sightings(demo: DemoService) -> int:
 
 
 def _top_score(demo: DemoService, plate: str) -> float:
+    """The best cosine of a stored crop to the plate's render: what a watchlist threshold
+    compares with (a text search ranks by the fused score, which also weighs the reading)."""
     with demo.client() as http:
         found = http.get("/api/sightings/search", params={"text": plate, "limit": 50}).json()
-    return max((s["score"] for s in found), default=0.0)
+    return max((s["vector_score"] for s in found), default=0.0)
 
 
 def _add(tab: Any, plate: str, label: str, threshold: float) -> None:
