@@ -50,10 +50,11 @@ VARIANTS: list[tuple[str, str, dict[str, object]]] = [
     ("ppocr 8-bit, max_side 640", "ppocr", {"max_side": 640, "int8": True}),
     ("ppocr float, max_side 1280", "ppocr", {"max_side": 1280}),
     ("ppocr float 960, no read check", "ppocr", {"verify": False}),
+    ("easyocr (CRAFT, max_side 960)", "easyocr", {}),
+    # TensorFlow last: torch (CRAFT) loaded after TensorFlow dies with SIGSEGV.
     ("platenet (max_side 640)", "platenet", {}),
     ("platenet max_side 800", "platenet", {"max_side": 800}),
     ("platenet 640 + read check", "platenet", {"verify": True}),
-    ("easyocr (CRAFT, max_side 960)", "easyocr", {}),
 ]
 
 
@@ -165,8 +166,9 @@ def main() -> int:
 
 def append(rows: list[Row], source: str) -> None:
     lines = [
-        f"One thread for onnxruntime, OpenCV and torch; {source}. CPU ms is the process's own",
-        "one-thread time per frame (the one-core cost); wall ms adds waiting.",
+        f"One thread for onnxruntime, OpenCV, TensorFlow and torch; {source}.",
+        "CPU ms is the process's own one-thread time per frame (the one-core cost); wall ms",
+        "adds waiting.",
         "",
         "| variant | CPU ms/frame, median | CPU ms, p90 | wall ms, median | plates found/frame |",
         "|---|---:|---:|---:|---:|",

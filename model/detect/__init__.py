@@ -5,7 +5,8 @@
 >>> crops = cut_crops(frame, detections)         # PlateCrops
 
 Backends: ``ppocr`` (default; PP-OCR text detector, weights inside the
-rapidocr-onnxruntime wheel) and ``easyocr`` (EasyOCR's CRAFT; weights placed by hand).
+rapidocr-onnxruntime wheel), ``easyocr`` (EasyOCR's CRAFT; weights placed by hand) and
+``platenet`` (the project's own small network; committed weights).
 Each logs at INFO which backend runs and why; one that cannot run raises
 BackendUnavailableError saying what is missing. OpenCV's Haar plate cascade was measured
 and left out (docs/detection.md).
@@ -50,17 +51,19 @@ _REGISTRY: dict[str, _Backend] = {
         "PpocrOptions",
         "offline default: PP-OCRv4 text detector from the rapidocr-onnxruntime wheel",
     ),
-    "platenet": _Backend(
-        "model.detect.platenet",
-        "PlatenetDetector",
-        "PlatenetOptions",
-        "the project's own small plate network (TensorFlow), weights in model/detect/weights",
-    ),
     "easyocr": _Backend(
         "model.detect.craft",
         "CraftDetector",
         "CraftOptions",
         "EasyOCR's CRAFT text detector with weights from a local folder",
+    ),
+    # After easyocr: torch (CRAFT) loaded after TensorFlow in one process dies with SIGSEGV,
+    # and "all" builds the backends in this order.
+    "platenet": _Backend(
+        "model.detect.platenet",
+        "PlatenetDetector",
+        "PlatenetOptions",
+        "the project's own small plate network (TensorFlow), weights in model/detect/weights",
     ),
 }
 
