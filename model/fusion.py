@@ -113,16 +113,18 @@ class Fusion:
         n, width = codes.shape
         sub = _substitution(self.lookalike, self.unknown_read)
         q = encode_keys([query])[0][0, : len(query)]
-        prev = np.tile(np.arange(width + 1, dtype=np.float32), (n, 1))
+        # Rows of the DP table are reading positions, each a contiguous (N,) array.
+        cols = np.ascontiguousarray(codes.T)
+        prev = np.repeat(np.arange(width + 1, dtype=np.float32)[:, None], n, axis=1)
         for qc in q:
             drop = np.float32(self.skip_unknown if qc == _WILD else 1.0)
             cur = np.empty_like(prev)
-            cur[:, 0] = prev[:, 0] + drop
-            best = np.minimum(prev[:, :-1] + sub[qc][codes], prev[:, 1:] + drop)
+            cur[0] = prev[0] + drop
+            best = np.minimum(prev[:-1] + sub[qc][cols], prev[1:] + drop)
             for j in range(1, width + 1):
-                cur[:, j] = np.minimum(best[:, j - 1], cur[:, j - 1] + 1.0)
+                np.minimum(best[j - 1], cur[j - 1] + 1.0, out=cur[j])
             prev = cur
-        return prev[np.arange(n), np.minimum(lengths, width)]
+        return prev[np.minimum(lengths, width), np.arange(n)]
 
     def scores(
         self,

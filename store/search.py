@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
+from weakref import WeakKeyDictionary
 
 import numpy as np
 import numpy.typing as npt
@@ -19,12 +20,15 @@ from alphabet.text import WILDCARD, matches, normalize
 from model.fusion import Fusion
 from model.protocols import Embedder
 from store.pgvectors import PgVectorIndex
+from store.readings import ReadingIndex
 from store.store import S, Store, _filtered, _utc, sighting_of
 from store.types import Match, Sighting, StoreError
 
 #: Filters leaving at most this many rows are searched exactly instead of through the index.
 EXACT_SCAN_LIMIT = 5_000
 _MAX_K = 1000
+#: Each open store's readings in memory (store.readings), made at its first text search.
+_READINGS: WeakKeyDictionary[Store, ReadingIndex] = WeakKeyDictionary()
 
 
 @dataclass(frozen=True)
@@ -173,27 +177,26 @@ def _fusion(embedder: Embedder, blend_reading: float | None) -> Fusion:
 
 
 def _by_reading(
-    store: Store, query: str, fusion: Fusion, need: int, f: SearchFilters
+    store: Store, query: str, fusion: Fusion, need: int, f: SearchFilters, min_term: float
 ) -> dict[int, float]:
     """Ids and reading terms of the ``need`` sightings whose stored readings fit the
-    query best (a scan of the readings, which finds a plate the vectors rank far down in
-    a large gallery)."""
-    cols = select(S.c.id, S.c.reading, S.c.reading_confidence).where(
-        S.c.model_version == store.model_version, S.c.reading != ""
-    )
-    best: dict[int, float] = {}
-    with store.engine.connect() as conn:
-        rows = conn.execute(_filtered(cols, f.camera, f.since, f.until).execution_options(
-            yield_per=20_000))  # fmt: skip
-        for part in rows.partitions(20_000):
-            id_col, readings, conf = zip(*part, strict=True)
-            ids = np.array(id_col, np.int64)
-            terms = fusion.reading_terms(query, readings, np.array(conf, np.float32))
-            top = np.argsort(-terms, kind="stable")[:need]
-            best |= {int(ids[i]): float(terms[i]) for i in top if terms[i] > 0}
-            if len(best) > need:
-                best = dict(sorted(best.items(), key=lambda kv: -kv[1])[:need])
-    return best
+    query best, each at least ``min_term`` (a scan of the readings, held in memory by
+    store.readings, which finds a plate the vectors rank far down in a large gallery)."""
+    index = _READINGS.get(store)
+    if index is None:
+        index = _READINGS.setdefault(store, ReadingIndex())
+    index.sync(store)
+    return index.best(query, fusion, need, f.camera, f.since, f.until, min_term)
+
+
+def _fused_scores(
+    sightings: list[Sighting], query: str, vector: npt.NDArray[np.float32], fusion: Fusion
+) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32], npt.NDArray[np.float32]]:
+    """Fused scores, cosines and reading terms of some sightings for one query."""
+    cos = np.array([float(s.vector @ vector) for s in sightings], np.float32)
+    conf = np.array([s.reading_confidence for s in sightings], np.float32)
+    terms = fusion.reading_terms(query, [s.reading for s in sightings], conf)
+    return fusion.combine(cos, terms), cos, terms
 
 
 def _fused(
@@ -211,15 +214,23 @@ def _fused(
     pool = {
         m.sighting.id: m.sighting for m in search_vector(store, vector, min(_MAX_K, need), plain)
     }
-    more = [i for i in _by_reading(store, query, fusion, need, plain) if i not in pool]
+    # A row outside the vector pool ranks in the page only if its fused score beats the
+    # page's last one among the pool; its cosine is at most 1, so its reading term must
+    # reach min_term: the reading scan looks only for those.
+    min_term = 0.0
+    if len(pool) >= k + f.offset and fusion.weight > 0:
+        got = _fused_scores(list(pool.values()), query, vector, fusion)[0]
+        last = float(np.sort(got)[::-1][k + f.offset - 1])
+        min_term = max(0.0, (last - (1.0 - fusion.weight)) / fusion.weight)
+    if f.min_score is not None and fusion.weight > 0:
+        min_term = max(min_term, (f.min_score - (1.0 - fusion.weight)) / fusion.weight)
+    by_reading = _by_reading(store, query, fusion, 2 * (k + f.offset), plain, min_term)
+    more = [i for i in by_reading if i not in pool]
     pool |= store.get_sightings(more)
     sightings = list(pool.values())
     if not sightings:
         return []
-    cos = np.array([float(s.vector @ vector) for s in sightings], np.float32)
-    conf = np.array([s.reading_confidence for s in sightings], np.float32)
-    terms = fusion.reading_terms(query, [s.reading for s in sightings], conf)
-    scores = fusion.combine(cos, terms)
+    scores, cos, terms = _fused_scores(sightings, query, vector, fusion)
     order = np.argsort(-scores, kind="stable")[f.offset : f.offset + k]
     ranked = [Match(sightings[i], float(scores[i]), float(cos[i]), float(terms[i])) for i in order]
     if f.min_score is not None:

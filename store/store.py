@@ -106,6 +106,9 @@ class Store:
         self._write_lock = threading.RLock()
         self._adds_since_save = 0
         self._refreshed = time.monotonic()
+        #: Ids of rows this process updated or deleted since the reading index
+        #: (store.readings) last looked; None until one asks.
+        self._reading_changes: set[int] | None = None
         self.index: VectorIndex | PgVectorIndex = self._load_index()
 
     # --- the index cache ------------------------------------------------------------
@@ -181,6 +184,17 @@ class Store:
         call this first, so they see what other processes committed)."""
         if self.hnsw.refresh_s >= 0 and time.monotonic() - self._refreshed >= self.hnsw.refresh_s:
             self.refresh()
+
+    def take_reading_changes(self) -> set[int]:
+        """Ids updated or deleted here since the last call (store.readings keeps in step
+        with them); starts recording on the first call."""
+        with self._write_lock:
+            changed, self._reading_changes = self._reading_changes or set(), set()
+        return changed
+
+    def _reading_changed(self, ids: Iterable[int]) -> None:
+        if self._reading_changes is not None:
+            self._reading_changes.update(int(i) for i in ids)
 
     def save_index(self) -> None:
         self.index.save(self.index_dir, self.model_version)
@@ -332,6 +346,7 @@ class Store:
             with self.engine.begin() as conn:
                 T = self._table
                 conn.execute(update(T).where(T.c.id == old.id).values(**values))
+                self._reading_changed([old.id])
             if better is not None:
                 self.index.add(np.array([old.id], np.int64), _from_bytes(values["embedding"])[None])
                 if "crop_path" in values:
@@ -346,6 +361,7 @@ class Store:
         with self._write_lock:
             with self.engine.begin() as conn:
                 conn.execute(delete(S).where(S.c.id.in_(list(found))))
+                self._reading_changed(found)
             self.index.remove(list(found))
         for s in found.values():
             remove_files(self.data_dir, [s.crop_path, s.frame_path])
