@@ -22,6 +22,7 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, model_validator
 
+import store.vectors as store_vectors
 from platewatch.errors import PlatewatchError
 
 
@@ -183,10 +184,30 @@ class ModelConfig(_Section):
     )
 
 
+_HNSW = store_vectors.HnswSettings()  # the defaults are the store's (docs/store.md: why)
+
+
 class HnswSettings(_Section):
-    m: int = Field(default=16, ge=2, le=128, title="HNSW M", description="graph links per node")
-    ef_construction: int = Field(default=100, ge=8, le=4096, title="HNSW ef_construction")
-    ef: int = Field(default=512, ge=1, le=4096, title="HNSW ef", description="search breadth")
+    m: int = Field(default=_HNSW.m, ge=2, le=128, title="HNSW M",
+                   description="graph links per node")  # fmt: skip
+    ef_construction: int = Field(
+        default=_HNSW.ef_construction, ge=8, le=4096, title="HNSW ef_construction"
+    )
+    ef: int = Field(default=_HNSW.ef, ge=1, le=4096, title="HNSW ef", description="search breadth")
+    refresh_s: float = Field(
+        default=_HNSW.refresh_s,
+        title="catch-up interval",
+        description="seconds between a search's catch-ups with rows other processes "
+        "committed (0: before every search; negative: never)",
+    )
+    build_threads: int = Field(
+        default=_HNSW.build_threads, ge=-1, le=256, title="index build threads",
+        description="threads for adding many rows at once; -1: every core",
+    )  # fmt: skip
+
+    def settings(self) -> store_vectors.HnswSettings:
+        """The store's settings object."""
+        return store_vectors.HnswSettings(**self.model_dump())
 
 
 class StoreConfig(_Section):

@@ -13,7 +13,6 @@ from pathlib import Path
 from model.protocols import Embedder
 from store.store import Store, open_store
 from store.types import NewSighting, Sighting
-from store.vectors import HnswSettings
 from stream.config import StoreConfig
 from stream.tracking import PassingPlate
 
@@ -56,9 +55,7 @@ class StoreSink:
 
 def open_sink(config: StoreConfig, data: Path, embedder: Embedder) -> StoreSink:
     """Open (creating and migrating) the store for ``embedder``'s vectors."""
-    hnsw = HnswSettings(
-        m=config.hnsw.m, ef_construction=config.hnsw.ef_construction, ef=config.hnsw.ef
-    )
+    hnsw = config.hnsw.settings()
     target: str | Path = config.url or data
     store = open_store(target, embedder.dim, embedder.version, hnsw=hnsw, data_dir=data)
     return StoreSink(store, embedder.version)

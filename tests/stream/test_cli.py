@@ -43,7 +43,11 @@ def test_demo_serves_sightings_within_a_minute(tmp_path: Path) -> None:
         metrics = ""
         while time.monotonic() < deadline:
             metrics = httpx.get(f"http://127.0.0.1:{port}/metrics").text
-            if _total(metrics, "platewatch_alerts_raised_total") >= 1:
+            # An alert leaves while the car is in view, before its sighting is stored.
+            if (
+                _total(metrics, "platewatch_alerts_raised_total") >= 1
+                and _total(metrics, "platewatch_sightings_stored_total") >= 1
+            ):
                 break
             time.sleep(1)
         assert _total(metrics, "platewatch_frames_processed_total") > 0
