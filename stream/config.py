@@ -167,7 +167,7 @@ class DetectorConfig(_Section):
     name: str = Field(
         default="ppocr",
         title="detector backend",
-        description="a name from model.detect (ppocr, easyocr, cascade)",
+        description="a name from model.detect (ppocr, easyocr, platenet)",
     )
     options: dict[str, Any] = Field(
         default_factory=dict,
