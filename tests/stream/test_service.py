@@ -138,7 +138,10 @@ async def test_streams_in_sightings_out(running: Running) -> None:
     for plate, camera in [(p, "gate") for p in RTSP_PLATES] + [(p, "phone") for p in WHIP_PLATES]:
         hits = search_text(service, plate)
         assert hits, f"nothing stored resembles {plate}"
-        assert hits[0].sighting.camera == camera, (plate, [h.sighting for h in hits[:3]])
+        assert hits[0].sighting.camera == camera, (plate, [
+            (h.sighting.camera, h.sighting.reading, h.score, h.vector_score, h.reading_score)
+            for h in hits[:5]
+        ])  # fmt: skip
     metrics_text = (await client.get("/metrics")).text
     for name in (
         "platewatch_camera_up",
