@@ -8,6 +8,7 @@ a camera that dies and comes back does so while the other keeps going.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import re
 from collections.abc import AsyncIterator
@@ -130,6 +131,16 @@ async def test_streams_in_sightings_out(running: Running) -> None:
     assert after > before
     rtsp.start()
     await service.camera("gate").wait_for(CameraStatus.UP, timeout=20)
+
+    async def gate_showed_all() -> bool:
+        # The stream loops its plates: under load the second may not have gone by yet
+        # when the camera died, so wait for it (a minute at most) instead of assuming it.
+        hits = [await asyncio.to_thread(search_text, service, p) for p in RTSP_PLATES]
+        return all(h and h[0].sighting.camera == "gate" for h in hits)
+
+    # On a timeout the assertions below say which plate is missing.
+    with contextlib.suppress(TimeoutError):
+        await _until(gate_showed_all, 60, "each RTSP plate stored from the RTSP camera")
     await publisher.stop()
     await asyncio.sleep(2)  # let open tracks close
     await service.drain()
