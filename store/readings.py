@@ -85,14 +85,15 @@ class ReadingIndex:
                 self._clear()
                 self.model_version = store.model_version
                 self.loaded_at = time.monotonic()
-                self._load(store, S.c.id > 0)
+                self._load(store, [S.c.id > 0])
                 return
             if changed:
                 self._drop(changed)
-                self._load(store, S.c.id.in_(sorted(changed)), chunked_ids=sorted(changed))
+                ids = sorted(changed)  # IN lists of 900 stay under SQLite's variable limit
+                self._load(store, [S.c.id.in_(ids[i : i + 900]) for i in range(0, len(ids), 900)])
             window = S.c.id > max(0, self.max_id - CATCH_UP_WINDOW)
             held = set(self.ids[self.ids > self.max_id - CATCH_UP_WINDOW].tolist())
-            self._load(store, window, skip=held)
+            self._load(store, [window], skip=held)
 
     def _drop(self, ids: Iterable[int]) -> None:
         keep = ~np.isin(self.ids, np.fromiter(ids, np.int64))
@@ -102,10 +103,11 @@ class ReadingIndex:
     def _load(
         self,
         store: Store,
-        where: Any,
+        conditions: list[Any],
         skip: set[int] | None = None,
-        chunked_ids: list[int] | None = None,
     ) -> None:
+        """Append the rows of this model version with a reading that meet each condition
+        (one query each), less the ids in ``skip``."""
         cols = select(
             S.c.id,
             S.c.reading,
@@ -115,11 +117,7 @@ class ReadingIndex:
             S.c.reading_confidence,
         )
         mine = (S.c.model_version == store.model_version) & (S.c.reading != "")
-        if chunked_ids is not None:  # an IN list stays under SQLite's variable limit
-            queries = [cols.where(mine, S.c.id.in_(chunked_ids[i : i + 900]))
-                       for i in range(0, len(chunked_ids), 900)]  # fmt: skip
-        else:
-            queries = [cols.where(mine, where).order_by(S.c.id)]
+        queries = [cols.where(mine, c).order_by(S.c.id) for c in conditions]
         with store.engine.connect() as conn:
             for query in queries:
                 rows = conn.execute(query.execution_options(yield_per=_CHUNK))
