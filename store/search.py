@@ -158,8 +158,8 @@ def search_vector(
     return matches_
 
 
-#: Sightings re-ranked by the fused score: the best by cosine and the best by reading,
-#: each at least this many (more for deep pages).
+#: Sightings re-ranked by the fused score: at least this many best by cosine (more for
+#: deep pages), and twice the page's end best by reading among those that could reach it.
 FUSION_POOL = 50
 
 
