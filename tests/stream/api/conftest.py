@@ -98,3 +98,12 @@ def api(tmp_path_factory: pytest.TempPathFactory, detector: Any) -> Iterator[Api
         server.stop()
         webhook.stop()
         sink.close()
+
+
+@pytest.fixture
+def receiver() -> Iterator[WebhookReceiver]:
+    """A real webhook receiver on loopback, stopped after the test."""
+    r = WebhookReceiver()
+    r.start()
+    yield r
+    r.stop()

@@ -13,6 +13,10 @@ from typing import Any
 
 import paho.mqtt.client as paho
 
+from stream.alerts.config import RetryConfig
+
+#: Retries quick enough for a test to see a held alert arrive.
+FAST = RetryConfig(initial_s=0.05, max_s=0.2, factor=2)
 MQTT_HOST, MQTT_PORT = "127.0.0.1", 1883
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import numpy as np
@@ -14,7 +13,7 @@ from sqlalchemy.engine import Engine
 
 from alphabet.render import render
 from stream.alerts.alerter import Alerter, SightingFacts
-from stream.alerts.config import MqttConfig, RetryConfig, WebhookConfig
+from stream.alerts.config import MqttConfig, WebhookConfig
 from stream.alerts.dispatch import Dispatcher, backoff_s
 from stream.alerts.live import LiveFeed
 from stream.alerts.mqtt import MqttChannel
@@ -29,18 +28,9 @@ from stream.alerts.webhook import (
 )
 from stream.watchlist import Watchlist, WatchlistEntry
 from tests.stream.api.pixels import PixelEmbedder, pixel_vector
-from tests.stream.api.receivers import MqttListener, WebhookReceiver, mqtt_available
+from tests.stream.api.receivers import FAST, MqttListener, WebhookReceiver, mqtt_available
 
 SECRET = "s3cret-shared-with-the-receiver"
-FAST = RetryConfig(initial_s=0.05, max_s=0.2, factor=2)
-
-
-@pytest.fixture
-def receiver() -> Iterator[WebhookReceiver]:
-    r = WebhookReceiver()
-    r.start()
-    yield r
-    r.stop()
 
 
 def sighting(text: str, sighting_id: int = 1, camera: str = "gate") -> SightingFacts:

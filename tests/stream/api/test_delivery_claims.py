@@ -11,7 +11,6 @@ import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -25,18 +24,9 @@ from stream.alerts.outbox import Outbox
 from stream.alerts.types import Alert
 from stream.alerts.webhook import WebhookChannel
 from tests.postgres import fresh_database
-from tests.stream.api.receivers import WebhookReceiver
+from tests.stream.api.receivers import FAST, WebhookReceiver
 
-FAST = RetryConfig(initial_s=0.05, max_s=0.2, factor=2)
 REPO = Path(__file__).resolve().parents[3]
-
-
-@pytest.fixture
-def receiver() -> Iterator[WebhookReceiver]:
-    r = WebhookReceiver()
-    r.start()
-    yield r
-    r.stop()
 
 
 def second_engine(engine: Engine) -> Engine:

@@ -7,17 +7,15 @@ from __future__ import annotations
 import asyncio
 import base64
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import cv2
 import numpy as np
-import pytest
 from sqlalchemy.engine import Engine
 
 from alphabet.render import render
 from stream.alerts.alerter import Alerter, SightingFacts
-from stream.alerts.config import RetryConfig, WebhookConfig
+from stream.alerts.config import WebhookConfig
 from stream.alerts.dispatch import Dispatcher
 from stream.alerts.live import LiveFeed
 from stream.alerts.outbox import AlertFilter, Outbox
@@ -25,18 +23,9 @@ from stream.alerts.webhook import WebhookChannel
 from stream.tracking import TrackView
 from stream.watchlist import Watchlist, WatchlistEntry
 from tests.stream.api.pixels import PixelEmbedder, pixel_vector
-from tests.stream.api.receivers import WebhookReceiver
+from tests.stream.api.receivers import FAST, WebhookReceiver
 
-FAST = RetryConfig(initial_s=0.05, max_s=0.2, factor=2)
 WATCHED, OTHER = "AB1234CD", "XY9876ZT"
-
-
-@pytest.fixture
-def receiver() -> Iterator[WebhookReceiver]:
-    r = WebhookReceiver()
-    r.start()
-    yield r
-    r.stop()
 
 
 def view(text: str, track: str, camera: str = "gate") -> TrackView:
