@@ -215,7 +215,7 @@ class Distractors:
         relevant: npt.NDArray[np.bool_],
     ) -> dict[str, Any]:
         """Text→image hits with the distractors added: vector, fused with the reading
-        head's readings (fused_), the product's score (product_), and image→image."""
+        head's readings (fused_) and the product's score (product_)."""
         n = len(self.texts)
         best = np.where(relevant, cos, -np.inf).max(axis=1)
         extra = retrieval.count_above(best, lambda s, e: qv @ self.vectors[s:e].T, n)
@@ -233,6 +233,28 @@ class Distractors:
                                   (self.readings, self.confidences))  # fmt: skip
             out |= {f"distractors_product_text_top{k}": product.hit_rate(k)
                     for k in retrieval.KS}  # fmt: skip
+        return out
+
+    def score_images(
+        self,
+        run: ModelRun,
+        idx: list[int],
+        sims: npt.NDArray[np.float32],
+        relevant: npt.NDArray[np.bool_],
+    ) -> dict[str, Any]:
+        """Image→image hits with the distractors added: idx are the query crops' gallery
+        indices, sims their cosines to the gallery (each query itself -inf)."""
+        qv = run.vectors[idx]
+        best = np.where(relevant, sims, -np.inf).max(axis=1)
+        extra = retrieval.count_above(best, lambda s, e: qv @ self.vectors[s:e].T, len(self.texts))
+        img = retrieval.rank_queries(sims, relevant, extra)
+        out: dict[str, Any] = {f"distractors_image_top{k}": img.hit_rate(k) for k in (1, 3)}
+        fusion = run.embedder.fusion
+        if run.embedder.spec.has_reading and fusion.weight > 0:
+            product = self._fused(fusion, [run.readings[i] for i in idx], qv, sims, relevant,
+                                  (run.readings, run.confidences),
+                                  (self.readings, self.confidences))  # fmt: skip
+            out |= {f"distractors_product_image_top{k}": product.hit_rate(k) for k in (1, 3)}
         return out
 
     def score_csls(

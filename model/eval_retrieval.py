@@ -9,11 +9,13 @@ and writes a figure of sample queries and their top-3 crops.
 JSON keys (``k`` in 1, 3, 10; hit rates in [0, 1]):
 
 * ``text_top{k}``: vector cosine alone; ``csls_text_top{k}``: cosine calibrated for
-  hubness (model.calibration); ``image_top1/3``: image→image.
+  hubness (model.calibration); ``image_top1/3``: image→image by cosine.
 * ``product_text_top{k}``: **the product's score**, what the store's text search ranks
   by: model.fusion with the model's fusion settings (``fusion_weight``, ``fusion``) over
   the readings its embedder gives (``reader``: ``ppocr`` or ``own``);
-  ``product_read_exact``: share of crops that reader reads exactly.
+  ``product_read_exact``: share of crops that reader reads exactly;
+  ``product_image_top1/3``: image→image as the store's image search ranks, the fused
+  score with the example crop's own reading as the query text.
 * ``fused_text_top{k}``: the same fused score over the network's own reading head;
   ``read_exact``: share of crops the head reads exactly.
 * ``ocr_text_top{k}``, ``ocr_read_exact``: the OCR baseline alone (edit distance);
@@ -21,7 +23,8 @@ JSON keys (``k`` in 1, 3, 10; hit rates in [0, 1]):
 * ``seed_text_top{k}``, ``seed_image_top1/3``: the seed model.
 * with ``--distractors N``: ``distractors`` (how many), ``distractors_text_top{k}``,
   ``distractors_csls_text_top{k}``, ``distractors_fused_text_top{k}``,
-  ``distractors_product_text_top{k}``: the same scores with N distractors added.
+  ``distractors_product_text_top{k}``, ``distractors_image_top1/3``,
+  ``distractors_product_image_top1/3``: the same scores with N distractors added.
 * ``queries``, ``image_queries``, ``gallery``, ``crops_per_s`` (embed_crops, reading
   included), ``dataset``, ``split``, ``model``.
 """
@@ -84,10 +87,18 @@ def score_model(run: ModelRun, ds: Dataset, extra: Distractors | None) -> dict[s
     if idx:
         sims = run.vectors[idx] @ run.vectors.T
         sims[np.arange(len(idx)), idx] = -np.inf
-        img = retrieval.rank_queries(
-            sims, retrieval.text_relevance([ds.texts[i] for i in idx], ds.texts)
-        )
+        img_relevant = retrieval.text_relevance([ds.texts[i] for i in idx], ds.texts)
+        img = retrieval.rank_queries(sims, img_relevant)
         out |= {"image_top1": img.hit_rate(1), "image_top3": img.hit_rate(3)}
+        if run.embedder.spec.has_reading and fusion.weight > 0:
+            # The store's image search: the example crop's own reading is the query text.
+            query_readings = [run.readings[i] for i in idx]
+            product = _fused(fusion, sims, query_readings, run.readings, run.confidences)
+            p_img = retrieval.rank_queries(product, img_relevant)
+            out |= {"product_image_top1": p_img.hit_rate(1),
+                    "product_image_top3": p_img.hit_rate(3)}  # fmt: skip
+        if extra is not None:
+            out |= extra.score_images(run, idx, sims, img_relevant)
     out |= {"image_queries": len(idx), "queries": len(queries), "gallery": len(ds.texts),
             "crops_per_s": round(run.crops_per_s, 1)}  # fmt: skip
     if extra is not None:

@@ -16,7 +16,7 @@ import numpy as np
 import numpy.typing as npt
 from sqlalchemy import func, select
 
-from alphabet.text import WILDCARD, matches, normalize
+from alphabet.text import WILDCARD, PlateTextError, matches, normalize
 from model.fusion import Fusion
 from model.protocols import Embedder
 from store.pgvectors import PgVectorIndex
@@ -296,7 +296,30 @@ def search_image(
     embedder: Embedder,
     k: int = 10,
     filters: SearchFilters | None = None,
+    blend_reading: float | None = None,
 ) -> list[Match]:
-    """Sightings that look like an example plate image (a crop, BGR or grey uint8)."""
-    vector = embedder.embed_crops([image]).vectors[0]
-    return search_vector(store, vector, k, filters)
+    """Sightings of the plate an example image shows (a crop, BGR or grey uint8).
+
+    The crop is embedded and read by the embedder; its reading is the query text of the
+    fused score, as in a text search (model.fusion, the embedder's settings;
+    ``blend_reading`` replaces its weight, 0: cosine only). A crop that reads as nothing
+    is ranked by cosine alone.
+    """
+    f = filters or SearchFilters()
+    _check(k, f)
+    fusion = _fusion(embedder, blend_reading)
+    seen = embedder.embed_crops([image])
+    vector = seen.vectors[0]
+    query = _query_of_reading(seen.readings[0])
+    if fusion.weight == 0.0 or not query:
+        return search_vector(store, vector, k, f)
+    return _fused(store, query, vector, fusion, k, f)
+
+
+def _query_of_reading(reading: str) -> str:
+    """A crop's reading as a text query: normalised, patterns (``*``) dropped; empty when
+    nothing plate-like is left."""
+    try:
+        return normalize(reading.replace(WILDCARD, ""), allow_patterns=True)
+    except PlateTextError:
+        return ""

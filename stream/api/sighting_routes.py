@@ -64,7 +64,9 @@ async def search_text(
     until: Until = None,
     limit: Limit = 20,
 ) -> list[SightingOut]:
-    """Sightings ranked by cosine to the typed plate (rendered and embedded)."""
+    """Sightings of the typed plate, best first: cosine to its render's embedding fused
+    with how well each sighting's reading fits the text (``score``, ``vector_score``,
+    ``reading_score``)."""
     which = SightingFilter(camera, since, until, limit)
     return await asyncio.to_thread(store_access.search_text, hub_of(request), text, which)
 
@@ -77,7 +79,9 @@ async def search_image(
     until: Until = None,
     limit: Limit = 20,
 ) -> list[SightingOut]:
-    """Sightings ranked by cosine to an uploaded plate photo (multipart field ``image``)."""
+    """Sightings of the plate in an uploaded photo (multipart field ``image``), best first:
+    cosine to the photo's embedding fused with how well each sighting's reading fits the
+    photo's own reading (cosine alone where the photo reads as nothing)."""
     kind = request.headers.get("content-type", "")
     if not kind.startswith("multipart/form-data"):
         raise HTTPException(415, f"send multipart/form-data with an 'image' file, not {kind!r}")

@@ -142,7 +142,8 @@ def search_text(hub: Any, text: str, which: SightingFilter) -> list[SightingOut]
 def search_image(
     hub: Any, pixels: npt.NDArray[np.uint8], which: SightingFilter
 ) -> list[SightingOut]:
-    """pixels: (h, w, 3) BGR uint8 plate photo; embedded like a camera crop."""
+    """pixels: (h, w, 3) BGR uint8 plate photo; embedded and read like a camera crop,
+    ranked by the fused score with its reading as the query text."""
     embedder = hub.service.embedder
     found = search.search_image(_store(hub), pixels, embedder, which.limit, _filters(which))
     return _out(found)

@@ -15,7 +15,8 @@ KEYS = {
     "text_top1", "text_top3", "text_top10", "image_top1", "image_top3", "read_exact",
     "queries", "gallery", "crops_per_s", "ocr_text_top1", "ocr_text_top3", "ocr_read_exact",
     "fused_text_top1", "fused_text_top3", "product_text_top1", "product_text_top3",
-    "product_text_top10", "product_read_exact", "fusion_weight",
+    "product_text_top10", "product_read_exact", "fusion_weight", "product_image_top1",
+    "product_image_top3",
 }  # fmt: skip
 
 
@@ -85,6 +86,8 @@ def test_br_cc_subset_with_distractors(
     assert result["distractors_text_top1"] <= result["text_top1"]
     assert result["distractors_product_text_top1"] <= result["product_text_top1"]
     assert result["distractors_fused_text_top1"] <= result["fused_text_top1"]
+    assert result["distractors_image_top1"] <= result["image_top1"]
+    assert result["distractors_product_image_top1"] <= result["product_image_top1"]
     # A trained model finds most of 60 real Brazilian crops by their typed text.
     assert result["text_top3"] >= 0.8
     # The product's score (cosine fused with PP-OCR's readings) finds nearly all of them.

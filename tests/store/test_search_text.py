@@ -115,6 +115,53 @@ def test_image_query(filled, embedder, crops) -> None:
     assert search_image(filled, crops[3], embedder, k=1)[0].sighting.reading == PLATES[3]
 
 
+def test_image_query_fuses_the_crops_own_reading(filled, embedder, crops) -> None:
+    fusion = embedder.fusion
+    found = search_image(filled, crops[4], embedder, k=3)
+    assert found[0].sighting.reading == PLATES[4]
+    for m in found:
+        assert m.reading_score is not None
+        assert m.score == pytest.approx(float(fusion.combine(m.vector_score, m.reading_score)),
+                                        abs=1e-6)  # fmt: skip
+    plain = search_image(filled, crops[4], embedder, k=3, blend_reading=0.0)
+    assert all(m.reading_score is None and m.score == m.vector_score for m in plain)
+
+
+def test_image_query_finds_by_reading_a_plate_its_vector_ranks_low(
+    filled, embedder, crops, monkeypatch
+) -> None:
+    # As for text: a sighting whose vector is a random direction but whose reading is the
+    # plate the example photo shows is still found, through the photo's own reading.
+    query = crops[2]
+    reading = embedder.embed_crops([query]).readings[0]
+    assert reading  # the reader reads the clean synthetic crop
+    rng = np.random.default_rng(2)
+    vector = rng.normal(size=embedder.dim).astype(np.float32)
+    filled.add_sightings([NewSighting(camera="east", first_seen=T0, embedding=vector /
+                                      np.linalg.norm(vector), model_version=embedder.version,
+                                      reading=reading, reading_confidence=0.95)])  # fmt: skip
+    monkeypatch.setattr(search_module, "FUSION_POOL", 2)
+    found = search_image(filled, query, embedder, k=2)
+    assert "east" in {m.sighting.camera for m in found}
+    by_vector = search_image(filled, query, embedder, k=2, blend_reading=0.0)
+    assert "east" not in {m.sighting.camera for m in by_vector}
+
+
+def test_image_query_that_reads_nothing_ranks_by_cosine(filled, embedder, crops) -> None:
+    # The real embedder with its readings blanked: an example photo nothing could be read
+    # from is searched by its vector alone.
+    class Unread:
+        dim, version, fusion = embedder.dim, embedder.version, embedder.fusion
+
+        def embed_crops(self, images):
+            seen = embedder.embed_crops(images)
+            return type(seen)(seen.vectors, [""] * len(images), seen.confidences * 0)
+
+    found = search_image(filled, crops[5], Unread(), k=2)
+    assert found[0].sighting.reading == PLATES[5]
+    assert all(m.reading_score is None and m.score == m.vector_score for m in found)
+
+
 @pytest.mark.parametrize(
     ("query", "message"),
     [("", "empty"), ("AB12Ä4", "unsupported character"), ("A" * 40, "at most")],
