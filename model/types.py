@@ -53,6 +53,34 @@ def _empty_scores() -> npt.NDArray[np.float32]:
     return np.zeros((0,), np.float32)
 
 
+def _check_readings(
+    n: int, readings: list[str] | None, confidences: npt.NDArray[np.float32] | None
+) -> None:
+    """Readings come with their confidences, one of each per box, or not at all."""
+    if (readings is None) != (confidences is None):
+        raise ShapeError("readings and read_confidences come together or not at all")
+    if (
+        readings is not None
+        and confidences is not None
+        and (len(readings) != n or confidences.shape != (n,))
+    ):
+        raise ShapeError(
+            f"{n} boxes need {n} readings and read_confidences ({n},), "
+            f"got {len(readings)} and {confidences.shape}"
+        )
+
+
+def _pick_readings(
+    readings: list[str] | None,
+    confidences: npt.NDArray[np.float32] | None,
+    mask: npt.NDArray[np.bool_] | npt.NDArray[np.intp],
+) -> tuple[list[str] | None, npt.NDArray[np.float32] | None]:
+    if readings is None or confidences is None:
+        return None, None
+    index = np.arange(len(readings))[mask]
+    return [readings[i] for i in index], confidences[mask]
+
+
 @dataclass(frozen=True)
 class PlateDetections:
     """Plate boxes found in one frame.
@@ -61,11 +89,16 @@ class PlateDetections:
     scores: (N,) float32 in [0, 1].
     quads: optional (N, 4, 2) float32 corner points (clockwise from top-left) for tilted
     plates; None where the detector gives only axis-aligned boxes.
+    readings: optional N plate texts (A-Z0-9, "" where nothing was read) that the detector
+    read on each box's text line while checking it; None where the detector does not read.
+    read_confidences: (N,) float32 in [0, 1], the confidence of each reading; None with them.
     """
 
     boxes: npt.NDArray[np.float32] = field(default_factory=_empty_boxes)
     scores: npt.NDArray[np.float32] = field(default_factory=_empty_scores)
     quads: npt.NDArray[np.float32] | None = None
+    readings: list[str] | None = None
+    read_confidences: npt.NDArray[np.float32] | None = None
 
     def __post_init__(self) -> None:
         b, s = self.boxes, self.scores
@@ -75,13 +108,15 @@ class PlateDetections:
             raise ShapeError(f"scores must be ({b.shape[0]},), got {s.shape}")
         if self.quads is not None and self.quads.shape != (b.shape[0], 4, 2):
             raise ShapeError(f"quads must be ({b.shape[0]}, 4, 2), got {self.quads.shape}")
+        _check_readings(b.shape[0], self.readings, self.read_confidences)
 
     def __len__(self) -> int:
         return int(self.boxes.shape[0])
 
     def __getitem__(self, mask: npt.NDArray[np.bool_] | npt.NDArray[np.intp]) -> PlateDetections:
         quads = None if self.quads is None else self.quads[mask]
-        return PlateDetections(self.boxes[mask], self.scores[mask], quads)
+        readings, conf = _pick_readings(self.readings, self.read_confidences, mask)
+        return PlateDetections(self.boxes[mask], self.scores[mask], quads, readings, conf)
 
 
 @dataclass(frozen=True)
@@ -91,11 +126,15 @@ class PlateCrops:
     images: list of N (h, w, 3) uint8 BGR crops (sizes differ).
     boxes: (N, 4) float32, the box each crop came from (x, y, w, h in frame pixels).
     scores: (N,) float32 detector confidence.
+    readings, read_confidences: the detector's reading of each plate and its confidence
+    (as on PlateDetections; None where the detector does not read).
     """
 
     images: list[npt.NDArray[np.uint8]]
     boxes: npt.NDArray[np.float32]
     scores: npt.NDArray[np.float32]
+    readings: list[str] | None = None
+    read_confidences: npt.NDArray[np.float32] | None = None
 
     def __post_init__(self) -> None:
         n = len(self.images)
@@ -107,6 +146,7 @@ class PlateCrops:
         for i, im in enumerate(self.images):
             if im.dtype != np.uint8 or im.ndim != 3 or im.shape[2] != 3 or min(im.shape[:2]) < 1:
                 raise ShapeError(f"crop {i} must be a non-empty (h, w, 3) uint8 image")
+        _check_readings(n, self.readings, self.read_confidences)
 
     def __len__(self) -> int:
         return len(self.images)

@@ -36,7 +36,8 @@ def merge_same_plate(detections: PlateDetections) -> PlateDetections:
     """Join boxes that mostly overlap (one plate found twice or in pieces) into one.
 
     The joined box is the union; its score the highest; its quad the best-scored box's
-    quad when the union adds little to it, else the union's rectangle.
+    quad when the union adds little to it, else the union's rectangle; its reading (where
+    the detector read) the best-scored box's.
     """
     n = len(detections)
     if n < 2:
@@ -44,9 +45,10 @@ def merge_same_plate(detections: PlateDetections) -> PlateDetections:
     boxes, scores = detections.boxes, detections.scores
     quads = detections.quads if detections.quads is not None else _box_quads(boxes)
     order = list(np.argsort(-scores))
-    out_boxes, out_scores, out_quads = [], [], []
+    out_boxes, out_scores, out_quads, best = [], [], [], []
     while order:
         i = order.pop(0)
+        best.append(i)
         x0, y0 = boxes[i, :2]
         x1, y1 = boxes[i, :2] + boxes[i, 2:]
         rest = []
@@ -65,10 +67,13 @@ def merge_same_plate(detections: PlateDetections) -> PlateDetections:
         out_boxes.append(union)
         out_scores.append(scores[i])
         out_quads.append(_box_quads(union[None])[0] if grew else quads[i])
+    kept = detections[np.array(best, np.intp)]
     return PlateDetections(
         np.array(out_boxes, np.float32),
         np.array(out_scores, np.float32),
         np.array(out_quads, np.float32),
+        kept.readings,
+        kept.read_confidences,
     )
 
 
@@ -112,7 +117,8 @@ def cut_crops(
 
     margin: border kept on every side, as a fraction of the plate's height (0 = tight).
     Boxes of one plate are joined first (see :func:`merge_same_plate`); a box with no
-    area, or lying wholly outside the frame, gives no crop.
+    area, or lying wholly outside the frame, gives no crop. The detector's readings, where
+    it read, stay with their crops.
     """
     if margin < 0 or not np.isfinite(margin):
         raise ValueError(f"margin must be a finite fraction >= 0 of the plate height, got {margin}")
@@ -126,4 +132,4 @@ def cut_crops(
         return PlateCrops([], np.zeros((0, 4), np.float32), np.zeros((0,), np.float32))
     quads = merged.quads if merged.quads is not None else _box_quads(merged.boxes)
     images = cut_quads(pixels, np.array([_grow(q, margin) for q in quads], np.float32))
-    return PlateCrops(images, merged.boxes, merged.scores)
+    return PlateCrops(images, merged.boxes, merged.scores, merged.readings, merged.read_confidences)

@@ -1,8 +1,8 @@
 """Text boxes -> plate detections: the rules every text-detector backend shares.
 
 Text boxes on one line are joined (model.detect.textboxes); lines shaped like plates are
-read with the PP-OCR recogniser and kept when they show enough plate characters; each kept
-line is grown by a small border to the plate around it.
+read with the PP-OCR recogniser and kept when they show enough plate characters (the reading
+stays with the plate); each kept line is grown by a small border to the plate around it.
 """
 
 from __future__ import annotations
@@ -59,13 +59,17 @@ def plates_from_text(
         return PlateDetections()
     order = np.argsort(-cands.scores)[: options.max_candidates]
     quads, scores = cands.quads[order], cands.scores[order]
-    if options.verify:
-        readings = _ppocr.read_crops(cut_quads(pixels, quads), options.threads)
-        keep = np.array([reads_like_plate(r, options) for r in readings], bool)
-        conf = np.array([r.confidence for r in readings], np.float32)
-        quads, scores = quads[keep], np.sqrt(scores[keep] * conf[keep])
+    if not options.verify:
+        plates = pad_quads(quads, options.pad_x, options.pad_y, pixels.shape[1], pixels.shape[0])
+        return detections_from_quads(plates, scores.astype(np.float32))
+    readings = _ppocr.read_crops(cut_quads(pixels, quads), options.threads)
+    keep = np.array([reads_like_plate(r, options) for r in readings], bool)
+    conf = np.array([r.confidence for r in readings], np.float32)
+    quads, scores = quads[keep], np.sqrt(scores[keep] * conf[keep])
     plates = pad_quads(quads, options.pad_x, options.pad_y, pixels.shape[1], pixels.shape[0])
-    return detections_from_quads(plates, scores.astype(np.float32))
+    # The reading that kept each plate travels with it, so the embedder need not read again.
+    texts = [r.text for r, k in zip(readings, keep, strict=True) if k]
+    return detections_from_quads(plates, scores.astype(np.float32), texts, conf[keep])
 
 
 def reads_like_plate(reading: _ppocr.Reading, options: PlateOptions) -> bool:
@@ -109,12 +113,17 @@ def pad_quads(
 
 
 def detections_from_quads(
-    quads: npt.NDArray[np.float32], scores: npt.NDArray[np.float32]
+    quads: npt.NDArray[np.float32],
+    scores: npt.NDArray[np.float32],
+    readings: list[str] | None = None,
+    read_confidences: npt.NDArray[np.float32] | None = None,
 ) -> PlateDetections:
-    """PlateDetections whose boxes are the axis-aligned hulls of the quads (N, 4, 2)."""
+    """PlateDetections whose boxes are the axis-aligned hulls of the quads (N, 4, 2), with
+    the plates' readings where they were read."""
     if not len(quads):
         return PlateDetections()
     lo, hi = quads.min(axis=1), quads.max(axis=1)
     boxes = np.concatenate([lo, hi - lo], axis=1).astype(np.float32)
     scores = np.clip(scores, 0, 1).astype(np.float32)
-    return PlateDetections(boxes, scores, quads.astype(np.float32))
+    conf = None if read_confidences is None else read_confidences.astype(np.float32)
+    return PlateDetections(boxes, scores, quads.astype(np.float32), readings, conf)

@@ -34,6 +34,9 @@ def test_ppocr_finds_synthetic_plates(
     assert (overlap.max(axis=1) >= 0.5).all(), overlap
     assert ((found.scores > 0) & (found.scores <= 1)).all()
     assert found.quads is not None
+    # each plate carries the reading that kept it, handed on so it is not read twice
+    assert found.readings is not None and sorted(found.readings) == sorted(texts)
+    assert found.read_confidences is not None and (found.read_confidences > 0.6).all()
 
 
 def test_ppocr_rejects_text_that_is_not_a_plate(ppocr: Detector) -> None:

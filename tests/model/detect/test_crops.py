@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from model.detect.crops import cut_crops, merge_same_plate
-from model.types import PlateCrops, PlateDetections
+from model.types import PlateCrops, PlateDetections, ShapeError
 from tests.model.detect.scenes import frame_of, plate_image, scene
 
 
@@ -100,3 +100,59 @@ def test_no_detections_no_crops() -> None:
 def test_bad_margin_is_refused(margin: float) -> None:
     with pytest.raises(ValueError, match="margin"):
         cut_crops(frame_of(np.zeros((50, 50, 3), np.uint8)), PlateDetections(), margin=margin)
+
+
+def _read(boxes: list[list[float]], scores: list[float], texts: list[str]) -> PlateDetections:
+    """Detections as a reading backend gives them: each box with its text and confidence."""
+    d = _detections(boxes, scores)
+    conf = np.linspace(0.7, 0.9, len(texts)).astype(np.float32)
+    return PlateDetections(d.boxes, d.scores, None, texts, conf)
+
+
+def test_readings_stay_with_their_crops() -> None:
+    frame = frame_of(np.full((100, 400, 3), 90, np.uint8))
+    # two plates apart, listed in reverse order of score: each keeps its own reading
+    found = _read([[10, 10, 50, 20], [200, 10, 50, 20]], [0.5, 0.9], ["AB123", "XY987"])
+    crops = cut_crops(frame, found)
+    by_x = np.argsort(crops.boxes[:, 0])
+    assert crops.readings is not None and crops.read_confidences is not None
+    assert [crops.readings[i] for i in by_x] == ["AB123", "XY987"]
+    np.testing.assert_allclose(crops.read_confidences[by_x], [0.7, 0.9])
+
+
+def test_joined_boxes_keep_the_reading_of_the_best_scored_box() -> None:
+    # one plate found whole (scored 0.8) and as a piece (scored 0.6, read short)
+    found = _read([[30, 10, 80, 20], [10, 10, 60, 20]], [0.8, 0.6], ["AB1234", "AB1"])
+    merged = merge_same_plate(found)
+    assert len(merged) == 1 and merged.readings == ["AB1234"]
+    assert merged.read_confidences is not None and merged.read_confidences[0] == pytest.approx(0.7)
+
+
+def test_a_box_left_out_takes_its_reading_with_it() -> None:
+    frame = frame_of(np.full((100, 200, 3), 90, np.uint8))
+    found = _read([[2000, 10, 50, 20], [10, 10, 50, 20]], [0.9, 0.5], ["OUT12", "IN345"])
+    crops = cut_crops(frame, found)
+    assert crops.readings == ["IN345"]
+
+
+def test_detections_that_do_not_read_give_crops_without_readings() -> None:
+    frame = frame_of(np.full((100, 400, 3), 90, np.uint8))
+    crops = cut_crops(frame, _detections([[10, 10, 50, 20], [30, 12, 40, 16]]))
+    assert crops.readings is None and crops.read_confidences is None
+
+
+@pytest.mark.parametrize(
+    ("readings", "confidences"),
+    [
+        (["AB123"], None),  # a reading without its confidence
+        (None, [0.5]),  # a confidence without its reading
+        (["AB123", "CD456"], [0.5, 0.5]),  # two readings for one box
+        (["AB123"], [0.5, 0.5]),  # two confidences for one box
+    ],
+)
+def test_readings_must_fit_the_boxes(
+    readings: list[str] | None, confidences: list[float] | None
+) -> None:
+    conf = None if confidences is None else np.array(confidences, np.float32)
+    with pytest.raises(ShapeError, match="read"):
+        PlateDetections(np.zeros((1, 4), np.float32), np.ones(1, np.float32), None, readings, conf)
