@@ -115,17 +115,32 @@ class TFEmbedder:
             readings, conf = [""] * n, np.zeros(n, np.float32)
         return Embeddings(vectors, readings, conf)
 
-    def embed_crops(self, crops: Sequence[npt.NDArray[np.uint8]]) -> Embeddings:
+    def embed_crops(
+        self,
+        crops: Sequence[npt.NDArray[np.uint8]],
+        readings: Sequence[str] | None = None,
+        confidences: npt.NDArray[np.float32] | None = None,
+    ) -> Embeddings:
         """crops: N (h, w, 3) BGR or (h, w) gray uint8 plate images → N unit vectors and
-        readings (the reader's; the head's where the reader read nothing). Raises
-        ImageError for an empty or non-uint8 image."""
+        readings. readings, confidences: N texts already read on the crops (by the detector;
+        "" where not read) and their (N,) confidences in [0, 1]; a crop with a reading is
+        not read again. The others get the reader's reading, or the head's where the reader
+        read nothing. Raises ImageError for an empty or non-uint8 image, ValueError for
+        readings that do not fit the crops."""
         emb = self.embed_prepared(prepare_batch(crops, self.spec))
-        if self.reader is None or not len(emb):
+        texts, conf = _given_readings(len(emb), readings, confidences)
+        unread = [i for i, t in enumerate(texts) if not t]
+        if self.reader is not None and unread:
+            read, read_conf = self.reader.read([crops[i] for i in unread])
+            for j, i in enumerate(unread):
+                texts[i], conf[i] = read[j], read_conf[j]
+        if all(not t for t in texts):
             return emb
-        texts, conf = self.reader.read(crops)
-        readings = [t or own for t, own in zip(texts, emb.readings, strict=True)]
-        conf = np.where([bool(t) for t in texts], conf, emb.confidences).astype(np.float32)
-        return Embeddings(emb.vectors, readings, conf)
+        has = np.array([bool(t) for t in texts], bool)
+        final = [t or own for t, own in zip(texts, emb.readings, strict=True)]
+        return Embeddings(
+            emb.vectors, final, np.where(has, conf, emb.confidences).astype(np.float32)
+        )
 
     def embed_texts(self, texts: Sequence[str]) -> Embeddings:
         """texts: N plate texts (``?`` allowed) → N unit vectors of their renders; the
@@ -134,6 +149,21 @@ class TFEmbedder:
         renders = [render(t) for t in plate_texts]
         emb = self.embed_prepared(prepare_batch(renders, self.spec))
         return Embeddings(emb.vectors, plate_texts, np.ones(len(plate_texts), np.float32))
+
+
+def _given_readings(
+    n: int, readings: Sequence[str] | None, confidences: npt.NDArray[np.float32] | None
+) -> tuple[list[str], npt.NDArray[np.float32]]:
+    """The readings handed in for n crops, as a list to fill ("" where none) and (n,) float32."""
+    if readings is None:
+        return [""] * n, np.zeros(n, np.float32)
+    shape = None if confidences is None else np.shape(confidences)
+    if len(readings) != n or shape != (n,):
+        raise ValueError(
+            f"{n} crops need {n} readings and ({n},) confidences, "
+            f"got {len(readings)} readings and confidences {shape}"
+        )
+    return list(readings), np.asarray(confidences, np.float32).copy()
 
 
 @lru_cache(maxsize=4)

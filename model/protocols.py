@@ -31,8 +31,15 @@ class Embedder(Protocol):
     #: Identifies the weights (name and content hash); stored with every sighting.
     version: str
 
-    def embed_crops(self, crops: Sequence[npt.NDArray[np.uint8]]) -> Embeddings:
+    def embed_crops(
+        self,
+        crops: Sequence[npt.NDArray[np.uint8]],
+        readings: Sequence[str] | None = None,
+        confidences: npt.NDArray[np.float32] | None = None,
+    ) -> Embeddings:
         """crops: N plate images, (h, w, 3) BGR or (h, w) gray uint8, any size.
+        readings, confidences: optional N texts already read on the crops ("" where not
+        read) and their (N,) confidences in [0, 1]; a crop with a reading is not read again.
 
         Returns N unit vectors with the reading of each crop. Raises ImageError for an
         image that is empty or not uint8.

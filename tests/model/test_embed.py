@@ -1,11 +1,14 @@
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import pytest
 
 from alphabet.text import PlateTextError
 from model.embed import ModelNotFoundError, TFEmbedder, load_embedder
 from model.preprocess import ImageError
+from model.reader import Reader
 from tests.model.conftest import synthetic_crop
 
 
@@ -76,3 +79,76 @@ def test_crop_lands_nearest_its_own_text(embedder: TFEmbedder) -> None:
     crops = [synthetic_crop(t, seed=11, difficulty=0.2) for t in texts]
     sims = embedder.embed_crops(crops).vectors @ embedder.embed_texts(texts).vectors.T
     assert (sims.argmax(axis=1) == np.arange(len(texts))).mean() >= 0.9
+
+
+class CountingReader:
+    """Wraps the embedder's real reader and records which crops it was asked to read."""
+
+    def __init__(self, real: Reader) -> None:
+        self.real = real
+        self.name, self.key = real.name, real.key
+        self.crops_read: list[np.ndarray] = []
+
+    def read(self, crops: Sequence[np.ndarray]) -> tuple[list[str], np.ndarray]:
+        self.crops_read += list(crops)
+        return self.real.read(crops)
+
+
+@pytest.fixture
+def counting(embedder: TFEmbedder, monkeypatch: pytest.MonkeyPatch) -> CountingReader:
+    if embedder.reader is None:
+        pytest.skip("the default model's reader (rapidocr-onnxruntime) is not installed")
+    wrapped = CountingReader(embedder.reader)
+    monkeypatch.setattr(embedder, "reader", wrapped)
+    return wrapped
+
+
+def test_crops_already_read_are_not_read_again(
+    embedder: TFEmbedder, counting: CountingReader
+) -> None:
+    crops = [synthetic_crop(t, seed=2, difficulty=0.2) for t in ("AB1234CD", "XY9876", "1234BCD")]
+    plain = embedder.embed_crops(crops)
+    assert len(counting.crops_read) == 3
+    counting.crops_read.clear()
+    # the detector read the first and last plates; the middle one it did not read
+    given = embedder.embed_crops(crops, ["AB1234CD", "", "1234BXD"], np.array([0.9, 0, 0.4]))
+    assert len(counting.crops_read) == 1 and counting.crops_read[0] is crops[1]
+    np.testing.assert_array_equal(given.vectors, plain.vectors)
+    assert given.readings[0] == "AB1234CD" and given.readings[2] == "1234BXD"
+    np.testing.assert_allclose(given.confidences[[0, 2]], [0.9, 0.4])
+    # the middle crop is read alone now (the reader pads a batch to its widest crop)
+    alone, alone_conf = counting.real.read([crops[1]])
+    assert given.readings[1] == alone[0] == plain.readings[1]
+    assert given.confidences[1] == alone_conf[0]
+
+
+def test_every_crop_read_means_no_reader_call(
+    embedder: TFEmbedder, counting: CountingReader
+) -> None:
+    crops = [synthetic_crop("AB1234CD", seed=i) for i in range(2)]
+    emb = embedder.embed_crops(crops, ["AB1234CD", "AB1234CD"], np.full(2, 0.8, np.float32))
+    assert counting.crops_read == [] and emb.readings == ["AB1234CD", "AB1234CD"]
+
+
+@pytest.mark.parametrize(
+    ("readings", "confidences"),
+    [
+        (["AB123"], None),  # readings without confidences
+        (["AB123", "CD456"], np.ones(2, np.float32)),  # two readings for one crop
+        (["AB123"], np.ones(2, np.float32)),  # two confidences for one crop
+    ],
+)
+def test_readings_that_do_not_fit_the_crops(
+    embedder: TFEmbedder, readings: list[str], confidences: np.ndarray | None
+) -> None:
+    with pytest.raises(ValueError, match="readings"):
+        embedder.embed_crops([synthetic_crop("AB123")], readings, confidences)
+
+
+def test_bad_images_are_refused_with_readings_given(embedder: TFEmbedder) -> None:
+    with pytest.raises(ImageError):
+        embedder.embed_crops(
+            [synthetic_crop("AB123"), np.zeros((0, 40, 3), np.uint8)],
+            ["AB123", "CD456"],
+            np.ones(2, np.float32),
+        )
