@@ -1,15 +1,18 @@
 """End-to-end text search on full scenes: plates cut by the default detector, found by text.
 
-    python -m model.eval_scenes ../shared/data/scenes_eu_us [--limit N] [--json]
+    python -m model.eval_scenes ../shared/data/scenes_eu_us [--limit N] [--json] [--reread]
 
 Every scene of the folder (labels.csv: file, plate_text, x, y, w, h) goes through the
 default detector (model.detect.create_detector) and model.detect.crops.cut_crops, as the
-camera pipeline does; every crop of every scene forms one gallery, embedded and read by
-the default embedder. Each distinct plate text is then searched as the store searches it
-(model.fusion with the model's settings), and a hit at k counts when one of the first k
-crops lies on the labelled plate (its box overlaps the labelled box) of a scene carrying
-that text. Also reported: the vector-only score, and the share of scenes whose plate
-gave any crop (an upper bound on the hit rate).
+camera pipeline does; every crop of every scene forms one gallery, embedded by the default
+embedder with the detector's readings handed on, as the pipeline hands them on (crops the
+detector did not read are read by the embedder's reader; ``--reread`` reads every crop
+again, the way the service worked before). Each distinct plate text is then searched as
+the store searches it (model.fusion with the model's settings), and a hit at k counts when
+one of the first k crops lies on the labelled plate (its box overlaps the labelled box) of
+a scene carrying that text. Also reported: the vector-only score, the share of scenes whose
+plate gave any crop (an upper bound on the hit rate) and the share of crops whose reading
+came from the detector.
 """
 
 from __future__ import annotations
@@ -63,29 +66,63 @@ def overlap(a: npt.NDArray[np.float32], b: tuple[float, float, float, float]) ->
     return float(inter / max(min(a[2] * a[3], b[2] * b[3]), 1e-9))
 
 
-def evaluate(folder: Path, limit: int | None) -> dict[str, Any]:
+@dataclass
+class SceneCrops:
+    """Every crop the detector cut from the scenes, as the camera pipeline cuts them.
+
+    readings, confidences: the detector's reading of each crop ("" and 0 where it did not
+    read); owners: (N,) scene index; on_plate: (N,) whether the crop lies on the labelled plate.
+    """
+
+    images: list[npt.NDArray[np.uint8]]
+    readings: list[str]
+    confidences: npt.NDArray[np.float32]
+    owners: npt.NDArray[np.int64]
+    on_plate: npt.NDArray[np.bool_]
+
+
+def cut_scenes(folder: Path, scenes: list[Scene]) -> SceneCrops:
+    """Run the default detector and cut_crops on every scene."""
     from model.detect import create_detector
     from model.detect.crops import cut_crops
 
-    scenes = load_scenes(folder, limit)
     detector = create_detector()
     images: list[npt.NDArray[np.uint8]] = []
-    owner: list[int] = []  # scene index of each crop
-    on_plate: list[bool] = []  # whether the crop lies on the labelled plate
+    readings: list[str] = []
+    confidences: list[float] = []
+    owner: list[int] = []
+    on_plate: list[bool] = []
     for i, sc in enumerate(scenes):
         pixels = read_image(folder / sc.file)
         if pixels.ndim == 2:
             pixels = np.repeat(pixels[:, :, None], 3, axis=2)
         frame = Frame("scenes", datetime.now(UTC), pixels)
         crops = cut_crops(frame, detector.detect(frame))
-        for im, box in zip(crops.images, crops.boxes, strict=True):
-            images.append(im)
-            owner.append(i)
-            on_plate.append(overlap(box, sc.box) >= 0.5)
+        n = len(crops)
+        images += crops.images
+        readings += crops.readings if crops.readings is not None else [""] * n
+        conf = crops.read_confidences
+        confidences += conf.tolist() if conf is not None else [0.0] * n
+        owner += [i] * n
+        on_plate += [overlap(box, sc.box) >= 0.5 for box in crops.boxes]
+    return SceneCrops(
+        images,
+        readings,
+        np.array(confidences, np.float32),
+        np.array(owner, np.int64),
+        np.array(on_plate, bool),
+    )
+
+
+def score(scenes: list[Scene], crops: SceneCrops, reread: bool = False) -> dict[str, Any]:
+    """Embed the crops as the service does (the detector's readings handed on, or every crop
+    read again by the embedder's reader when ``reread``) and search each distinct text."""
     embedder = load_embedder("default")
-    emb = embedder.embed_crops(images)
-    owners = np.array(owner, np.int64)
-    plate = np.array(on_plate, bool)
+    if reread:
+        emb = embedder.embed_crops(crops.images)
+    else:
+        emb = embedder.embed_crops(crops.images, crops.readings, crops.confidences)
+    owners, plate = crops.owners, crops.on_plate
     queries = retrieval.distinct_texts([s.text for s in scenes])
     same = retrieval.text_relevance(queries, [s.text for s in scenes])  # (Q, scenes)
     relevant = same[:, owners] & plate[None, :]
@@ -99,16 +136,23 @@ def evaluate(folder: Path, limit: int | None) -> dict[str, Any]:
     vec = retrieval.rank_queries(cos, relevant)
     prod = retrieval.rank_queries(fused, relevant)
     found = {int(owners[j]) for j in np.flatnonzero(plate)}
+    handed = 0 if reread else sum(bool(t) for t in crops.readings)
     return {
-        "dataset": str(folder),
         "scenes": len(scenes),
-        "crops": len(images),
+        "crops": len(crops.images),
         "queries": len(queries),
         "plate_cut": len(found) / max(len(scenes), 1),
         "reader": embedder.reader_name,
+        "read_by_detector": handed / max(len(crops.images), 1),
         **{f"text_top{k}": vec.hit_rate(k) for k in (1, 3)},
         **{f"product_text_top{k}": prod.hit_rate(k) for k in (1, 3)},
     }
+
+
+def evaluate(folder: Path, limit: int | None, reread: bool = False) -> dict[str, Any]:
+    """Detector -> crops -> embed (readings handed on unless ``reread``) -> text search."""
+    scenes = load_scenes(folder, limit)
+    return {"dataset": str(folder), **score(scenes, cut_scenes(folder, scenes), reread)}
 
 
 def main() -> int:
@@ -116,9 +160,15 @@ def main() -> int:
     ap.add_argument("dir")
     ap.add_argument("--limit", type=int, default=None)
     ap.add_argument("--json", action="store_true")
+    ap.add_argument(
+        "--reread",
+        action="store_true",
+        help="read every crop again with the embedder's reader instead of handing on the "
+        "detector's readings (the service before it handed them on)",
+    )
     args = ap.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
-    result = evaluate(Path(args.dir), args.limit)
+    result = evaluate(Path(args.dir), args.limit, args.reread)
     if args.json:
         print(json.dumps(result, sort_keys=True))
     else:

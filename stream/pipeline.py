@@ -2,8 +2,9 @@
 
 Detection runs on ``detect_workers`` threads, embedding on one thread in batches that
 gather crops from every camera; TensorFlow and onnxruntime release the GIL, so the event
-loop stays free for cameras and HTTP. Closed tracks are handed to ``emit``; each new
-best view of an open track, as soon as it is embedded, to ``show`` (early alerts).
+loop stays free for cameras and HTTP. A plate the detector read keeps that reading and is
+not read a second time by the embedder's reader. Closed tracks are handed to ``emit``; each
+new best view of an open track, as soon as it is embedded, to ``show`` (early alerts).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 
 from model.detect.crops import cut_crops
 from model.protocols import Detector, Embedder
@@ -47,6 +49,23 @@ def _no_embeddings(dim: int) -> Embeddings:
 
 def _no_crops() -> PlateCrops:
     return PlateCrops([], np.zeros((0, 4), np.float32), np.zeros((0,), np.float32))
+
+
+def _detector_readings(
+    crops: list[PlateCrops],
+) -> tuple[list[str], npt.NDArray[np.float32]]:
+    """The detector's readings of every crop of a batch, in order ("" and 0 where it did
+    not read)."""
+    texts: list[str] = []
+    confidences: list[npt.NDArray[np.float32]] = []
+    for c in crops:
+        if c.readings is None or c.read_confidences is None:
+            texts += [""] * len(c)
+            confidences.append(np.zeros(len(c), np.float32))
+        else:
+            texts += c.readings
+            confidences.append(c.read_confidences)
+    return texts, np.concatenate(confidences).astype(np.float32)
 
 
 def _split(embeddings: Embeddings, sizes: list[int]) -> list[Embeddings]:
@@ -134,12 +153,14 @@ class Pipeline:
         return batch
 
     def _embed(self, batch: list[Detected]) -> list[Embeddings]:
-        """On the embed thread: one network call for every crop of the batch."""
+        """On the embed thread: one network call for every crop of the batch. Crops the
+        detector already read keep its reading and are not read again."""
         images = [im for item in batch for im in item.crops.images]
         if not images:
             return [_no_embeddings(self.embedder.dim) for _ in batch]
+        readings, confidences = _detector_readings([item.crops for item in batch])
         start = time.perf_counter()
-        embeddings = self.embedder.embed_crops(images)
+        embeddings = self.embedder.embed_crops(images, readings, confidences)
         metrics.EMBED_SECONDS.observe(time.perf_counter() - start)
         metrics.EMBED_BATCH.observe(len(images))
         return _split(embeddings, [len(item.crops) for item in batch])

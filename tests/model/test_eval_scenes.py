@@ -1,4 +1,5 @@
-"""End-to-end search on real scenes: detector, crops, embedder with its reader, fused score."""
+"""End-to-end search on real scenes: detector (its readings handed on), crops, embedder,
+fused score."""
 
 from __future__ import annotations
 
@@ -14,3 +15,5 @@ def test_first_scenes_are_found_by_text(shared_data: Path) -> None:
         assert 0.0 <= result[key] <= 1.0, key
     assert result["product_text_top1"] <= result["plate_cut"]
     assert result["product_text_top1"] >= 0.6
+    # the default detector reads every plate it keeps; the service hands those readings on
+    assert result["read_by_detector"] == 1.0
