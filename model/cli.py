@@ -51,6 +51,27 @@ def add_commands(sub: Any) -> None:
     ret.add_argument("--no-seed", action="store_true", help="skip the seed model comparison")
     ret.set_defaults(handler=_lazy("model.eval_retrieval"))
 
+    stress = ev_sub.add_parser(
+        "stress", help="text search on crops blurred, darkened, shrunk, cut, or crowded"
+    )
+    stress.add_argument("dir", help="folder with labels.csv (file,plate_text)")
+    stress.add_argument("--model", default="default", help="model name or folder")
+    stress.add_argument("--json", action="store_true", help="print one JSON object")
+    stress.add_argument("--split", default=None, help="only rows of this split")
+    stress.add_argument("--limit", type=int, default=None, help="only the first N rows")
+    stress.add_argument(
+        "--conditions",
+        nargs="+",
+        default=["clean", "blur", "night", "lowres", "partial", "near"],
+        metavar="NAME",
+        help="clean blur night lowres partial near (default: all)",
+    )
+    stress.add_argument(
+        "--near", type=int, default=4, metavar="K", help="near-identical plates per query"
+    )
+    stress.add_argument("--seed", type=int, default=0, help="seed of the degradations")
+    stress.set_defaults(handler=_lazy("model.eval_stress"))
+
     try:
         detect_cli = importlib.import_module("model.detect.cli")
     except ModuleNotFoundError as exc:

@@ -75,10 +75,10 @@ def score_model(run: ModelRun, ds: Dataset, extra: Distractors | None) -> dict[s
         matched = retrieval.text_relevance(run.readings, ds.texts).diagonal()
         out["product_read_exact"] = float(np.mean(matched))
     if run.embedder.spec.has_reading and fusion.weight > 0:
-        own = _fused(fusion, cos, queries, run.own_readings, run.own_confidences)
+        own = fused_scores(fusion, cos, queries, run.own_readings, run.own_confidences)
         f_rank = retrieval.rank_queries(own, relevant)
         out |= {f"fused_text_top{k}": f_rank.hit_rate(k) for k in retrieval.KS}
-        product = _fused(fusion, cos, queries, run.readings, run.confidences)
+        product = fused_scores(fusion, cos, queries, run.readings, run.confidences)
         p_rank = retrieval.rank_queries(product, relevant)
         out |= {f"product_text_top{k}": p_rank.hit_rate(k) for k in retrieval.KS}
         out |= {"fusion_weight": fusion.weight, "fusion": fusion.options(),
@@ -93,7 +93,7 @@ def score_model(run: ModelRun, ds: Dataset, extra: Distractors | None) -> dict[s
         if run.embedder.spec.has_reading and fusion.weight > 0:
             # The store's image search: the example crop's own reading is the query text.
             query_readings = [run.readings[i] for i in idx]
-            product = _fused(fusion, sims, query_readings, run.readings, run.confidences)
+            product = fused_scores(fusion, sims, query_readings, run.readings, run.confidences)
             p_img = retrieval.rank_queries(product, img_relevant)
             out |= {"product_image_top1": p_img.hit_rate(1),
                     "product_image_top3": p_img.hit_rate(3)}  # fmt: skip
@@ -107,7 +107,7 @@ def score_model(run: ModelRun, ds: Dataset, extra: Distractors | None) -> dict[s
     return out
 
 
-def _fused(
+def fused_scores(
     fusion: Fusion,
     cos: npt.NDArray[np.float32],
     queries: list[str],
@@ -135,7 +135,7 @@ def score_ocr(ds: Dataset, cache_dir: Path, cos: npt.NDArray[np.float32],
     ranking = retrieval.rank_queries(scores, retrieval.text_relevance(queries, ds.texts))
     exact = retrieval.text_relevance(texts, ds.texts).diagonal()
     out = {f"ocr_text_top{k}": ranking.hit_rate(k) for k in retrieval.KS}
-    fused = _fused(fusion, cos, queries, texts, conf)
+    fused = fused_scores(fusion, cos, queries, texts, conf)
     f_rank = retrieval.rank_queries(fused, retrieval.text_relevance(queries, ds.texts))
     out |= {f"ocr_fused_text_top{k}": f_rank.hit_rate(k) for k in (1, 3)}
     return out | {"ocr_read_exact": float(np.mean(exact))}
