@@ -2,14 +2,20 @@
 
     .venv/bin/python -m model.detect.train_platenet --out runs/platenet [--steps 6000]
         [--data ../shared/data/uc3m_scenes] [--seed 0] [--threads 1] [--export]
+        [--init model/detect/weights/platenet] [--closeups 0.6]
 
-Data: half of every batch comes from :func:`alphabet.scene.synth_scene` (drawn here, so
-nothing is downloaded), half from the ``train`` split of ``uc3m_scenes`` (its licence
-allows research use), less every 10th image, which is held out to pick the threshold.
+Data: half of every batch is synthetic (drawn here, so nothing is downloaded): a share
+``--closeups`` of daylight close-ups of one car (:func:`alphabet.closeup.synth_closeup`),
+the rest road scenes (:func:`alphabet.scene.synth_scene`); the other half comes from the
+``train`` split of ``uc3m_scenes`` (its licence allows research use), less every 10th
+image, which is held out to pick the threshold.
 ``uc3m_scenes`` ``val`` and ``scenes_eu_us`` are never read. Each step's batch depends
 only on the seed and the step number, and a checkpoint is written every ``--every`` steps
 to ``OUT/ckpt``: run the same command again and it carries on from the last one.
-``--export`` writes the weights and spec to model/detect/weights/platenet/.
+``--init DIR`` starts a new run from exported weights (``weights.npz`` and ``spec.json``,
+e.g. the committed ones) instead of random ones; a checkpoint in ``OUT/ckpt``, when there
+is one, wins over it. ``--export`` writes the weights and spec to
+model/detect/weights/platenet/.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ import json
 import logging
 import os
 import time
+import zipfile
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -29,6 +36,7 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
+from alphabet.closeup import synth_closeup
 from alphabet.scene import synth_scene
 from model import _tf
 from model.detect.evaluate import match
@@ -72,10 +80,17 @@ def load_uc3m(folder: Path, max_side: int) -> tuple[list[Sample], list[Sample]]:
     return train, held
 
 
-def synth_sample(rng: np.random.Generator, max_side: int) -> Sample:
-    sizes = ((640, 360), (640, 480), (480, 640), (800, 450))
-    w, h = sizes[int(rng.integers(len(sizes)))]
-    scene = synth_scene(rng, (w, h), (1, 4))
+def synth_sample(rng: np.random.Generator, max_side: int, closeups: float = 0.0) -> Sample:
+    """A synthetic frame at network scale: a close-up with probability ``closeups``,
+    otherwise a road scene with 1-4 plates."""
+    if rng.random() < closeups:
+        sizes: tuple[tuple[int, int], ...] = ((640, 480), (800, 600), (800, 450), (600, 800))
+        w, h = sizes[int(rng.integers(len(sizes)))]
+        scene = synth_closeup(rng, (w, h))
+    else:
+        sizes = ((640, 360), (640, 480), (480, 640), (800, 450))
+        w, h = sizes[int(rng.integers(len(sizes)))]
+        scene = synth_scene(rng, (w, h), (1, 4))
     scale = max_side / max(w, h)
     img = cv2.resize(scene.pixels, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
     return Sample(np.asarray(img, np.uint8), scene.boxes * scale)
@@ -150,16 +165,29 @@ def targets(boxes: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
     return t
 
 
+@dataclass(frozen=True)
+class Mix:
+    """What a batch holds: ``size`` crops, half from ``uc3m`` (when given); of the
+    synthetic half a share ``closeups`` are car close-ups."""
+
+    size: int
+    max_side: int
+    closeups: float = 0.0
+
+
 def batch(
-    step: int, seed: int, size: int, uc3m: list[Sample], max_side: int
+    step: int, seed: int, mix: Mix, uc3m: list[Sample]
 ) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]:
     rng = np.random.default_rng([seed, step])
     xs, ts = [], []
-    for k in range(size):
+    for k in range(mix.size):
         if uc3m and k % 2 == 0:
             sample = crop(uc3m[int(rng.integers(len(uc3m)))], rng, (0.6, 1.6))
         else:
-            sample = crop(synth_sample(rng, max_side), rng, (0.7, 2.2))
+            frame = synth_sample(rng, mix.max_side, mix.closeups)
+            # Close-up plates are already large at network scale: do not blow them up.
+            scales = (0.5, 1.4) if frame.boxes[:, 2].max(initial=0) > 40 else (0.7, 2.2)
+            sample = crop(frame, rng, scales)
         xs.append(sample.pixels.astype(np.float32) / 255)
         ts.append(targets(sample.boxes))
     return np.stack(xs), np.stack(ts)
@@ -215,6 +243,29 @@ def evaluate(model: Any, held: list[Sample], threshold: float) -> tuple[float, f
     return hits / max(true, 1), hits / max(found, 1)
 
 
+class InitError(ValueError):
+    """``--init`` names a folder without usable exported weights."""
+
+
+def load_exported(model: Any, spec: NetSpec, folder: Path) -> None:
+    """Set ``model``'s weights from ``folder``/weights.npz, checking its spec.json first."""
+    try:
+        saved = NetSpec.load(folder / "spec.json")
+        with np.load(folder / "weights.npz") as npz:
+            weights = [npz[f"arr_{i}"] for i in range(len(npz.files))]
+    except (OSError, KeyError, ValueError, zipfile.BadZipFile) as exc:
+        raise InitError(f"--init {folder}: no readable spec.json and weights.npz ({exc})") from exc
+    if (saved.widths, saved.head) != (spec.widths, spec.head):
+        raise InitError(
+            f"--init {folder}: widths {saved.widths} head {saved.head} do not match this "
+            f"network's {spec.widths} head {spec.head}"
+        )
+    try:
+        model.set_weights(weights)
+    except ValueError as exc:
+        raise InitError(f"--init {folder}: weights.npz does not fit spec.json ({exc})") from exc
+
+
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--out", type=Path, default=Path("runs/platenet"))
@@ -226,6 +277,12 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--every", type=int, default=250, help="checkpoint and report every N steps")
     ap.add_argument("--export", action="store_true", help="write model/detect/weights/platenet")
+    ap.add_argument(
+        "--init", type=Path, default=None, help="start from exported weights in this folder"
+    )
+    ap.add_argument(
+        "--closeups", type=float, default=0.0, help="share of synthetic crops that are close-ups"
+    )
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     os.environ.setdefault("OMP_NUM_THREADS", str(args.threads))
@@ -252,12 +309,16 @@ def main(argv: list[str] | None = None) -> None:
     if manager.latest_checkpoint:
         ckpt.restore(manager.latest_checkpoint)
         log.info("resumed from %s at step %d", manager.latest_checkpoint, int(step_var))
+    elif args.init is not None:
+        load_exported(model, spec, args.init)
+        log.info("started from the weights in %s", args.init)
     train_step = make_step(model, optimizer)
+    mix = Mix(args.batch, spec.max_side, args.closeups)
     history = args.out / "history.jsonl"
     start, t0 = int(step_var), time.time()
     sums = np.zeros(2)
     for step in range(start, args.steps):
-        x, t = batch(step, args.seed, args.batch, uc3m, spec.max_side)
+        x, t = batch(step, args.seed, mix, uc3m)
         heat, box = train_step(tf.constant(x), tf.constant(t))
         sums += [float(heat), float(box)]
         step_var.assign(step + 1)
@@ -291,7 +352,8 @@ def main(argv: list[str] | None = None) -> None:
         threshold=best,
         meta={
             "trained_by": "python -m model.detect.train_platenet "
-            f"--steps {args.steps} --batch {args.batch} --lr {args.lr} --seed {args.seed}",
+            f"--steps {args.steps} --batch {args.batch} --lr {args.lr} --seed {args.seed} "
+            f"--closeups {args.closeups}" + (f" --init {args.init}" if args.init else ""),
             "uc3m_train_images": len(uc3m),
             "held_out_images": len(held),
         },

@@ -1,12 +1,15 @@
-"""Synthetic frames: still scenes for detectors and the moving road of the built-in camera."""
+"""Synthetic frames: still scenes and car close-ups for detectors, and the moving road of the
+built-in camera."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
+from alphabet.closeup import _us_print, synth_closeup
 from alphabet.formats import FORMATS
 from alphabet.scene import Scene, SceneError, SyntheticTraffic, synth_scene
+from alphabet.synth import draw_plate
 from alphabet.text import normalize
 
 
@@ -170,3 +173,48 @@ def test_traffic_small_frames_work() -> None:
     for scene in _run(traffic, 30):
         assert scene.pixels.shape == (64, 64, 3)
         _check_boxes_inside(scene)
+
+
+# Close-ups: one car filling much of a daylight photo, its plate 5-35 % of the width.
+
+
+@pytest.mark.parametrize("size", [(1024, 768), (640, 480), (600, 800), (1280, 720)])
+@pytest.mark.parametrize("seed", range(6))
+def test_closeup_box_holds_its_plate(size: tuple[int, int], seed: int) -> None:
+    scene = synth_closeup(np.random.default_rng([11, seed]), size)
+    assert scene.pixels.shape == (size[1], size[0], 3) and scene.pixels.dtype == np.uint8
+    assert scene.boxes.shape == (1, 4) and len(scene.texts) == len(scene.formats) == 1
+    assert scene.formats[0] in FORMATS and normalize(scene.texts[0]) == scene.texts[0]
+    _check_boxes_inside(scene)
+    w, h = scene.boxes[0, 2:]
+    # The photo's perspective moves each corner by at most 3 % of the frame.
+    assert 0.05 * 0.9 <= w / size[0] <= 0.35 * 1.15, w
+    aspect = {"us": 2.0, "br": 3.08}.get(scene.formats[0], 4.7)
+    assert 0.7 * aspect <= w / h <= 1.3 * aspect, (w, h, scene.formats)
+    assert all(c > 15 for c in _plate_contrast(scene))
+
+
+def test_closeup_draws_us_and_eu_plates_and_is_deterministic() -> None:
+    formats = [
+        synth_closeup(np.random.default_rng([12, s]), (640, 480)).formats[0] for s in range(30)
+    ]
+    assert {"us", "eu"} <= set(formats)
+    a, b = (synth_closeup(np.random.default_rng(3), (640, 480)) for _ in range(2))
+    assert np.array_equal(a.pixels, b.pixels) and np.array_equal(a.boxes, b.boxes)
+
+
+def test_closeup_us_plates_carry_print_above_the_characters() -> None:
+    rng = np.random.default_rng(0)
+    plate = draw_plate("ABC1234", "us", rng, height=80)
+    before = plate.copy()
+    _us_print(plate, rng)
+    top = slice(int(80 * 0.04), int(80 * 0.24))
+    assert not np.array_equal(plate[top], before[top])  # the state name
+    assert plate[top].std() > 10
+    middle = slice(int(80 * 0.35), int(80 * 0.75))
+    assert np.array_equal(plate[middle, 20:-20], before[middle, 20:-20])  # characters kept
+
+
+def test_closeup_refuses_small_frames() -> None:
+    with pytest.raises(SceneError, match="64x64"):
+        synth_closeup(np.random.default_rng(0), (40, 400))

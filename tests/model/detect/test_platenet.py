@@ -14,8 +14,17 @@ from alphabet.scene import synth_scene
 from model.detect import DetectorConfigError, create_detector, detector_names
 from model.detect._ppocr import BackendUnavailableError
 from model.detect.evaluate import evaluate, iou, load_labels
-from model.detect.platenet_net import STRIDE, WEIGHTS_DIR, decode
-from model.detect.train_platenet import CROP, GRID, main, targets
+from model.detect.platenet_net import STRIDE, WEIGHTS_DIR, NetSpec, build_net, decode
+from model.detect.train_platenet import (
+    CROP,
+    GRID,
+    InitError,
+    Mix,
+    batch,
+    load_exported,
+    main,
+    targets,
+)
 from model.protocols import Detector
 from model.types import PlateDetections
 from tests.model.detect.scenes import frame_of, scene
@@ -125,6 +134,50 @@ def test_training_runs_and_resumes(tmp_path: Path) -> None:
     steps = [json.loads(line)["step"] for line in (out / "history.jsonl").read_text().splitlines()]
     assert steps == [1, 2, 3]
     assert json.loads((out / "spec.json").read_text())["meta"]["uc3m_train_images"] == 0
+
+
+def _first_kernel(run: Path) -> np.ndarray:
+    """The stem's convolution kernel of a run's final weights."""
+    model = build_net(NetSpec())
+    model.load_weights(str(run / "platenet.weights.h5"))
+    return np.asarray(model.get_weights()[0])
+
+
+def test_training_starts_from_exported_weights(tmp_path: Path) -> None:
+    committed = np.load(WEIGHTS_DIR / "weights.npz")["arr_0"]
+    out = tmp_path / "run"
+    args = ["--out", str(out), "--data", str(tmp_path / "none"), "--batch", "2", "--every", "1"]
+    main([*args, "--steps", "1", "--lr", "1e-9", "--init", str(WEIGHTS_DIR), "--closeups", "1"])
+    assert np.allclose(_first_kernel(out), committed, atol=1e-6)
+    assert "--init" in json.loads((out / "spec.json").read_text())["meta"]["trained_by"]
+
+
+def test_a_checkpoint_wins_over_init(tmp_path: Path) -> None:
+    committed = np.load(WEIGHTS_DIR / "weights.npz")["arr_0"]
+    out = tmp_path / "run"
+    args = ["--out", str(out), "--data", str(tmp_path / "none"), "--batch", "2", "--every", "1"]
+    main([*args, "--steps", "1"])  # from random weights
+    main([*args, "--steps", "2", "--lr", "1e-9", "--init", str(WEIGHTS_DIR)])
+    assert not np.allclose(_first_kernel(out), committed, atol=1e-3)
+
+
+def test_init_refuses_missing_or_mismatched_weights(tmp_path: Path) -> None:
+    model = build_net(NetSpec())
+    with pytest.raises(InitError, match="no readable"):
+        load_exported(model, NetSpec(), tmp_path)
+    NetSpec(widths=(8, 16, 24, 32)).save(tmp_path / "spec.json")
+    np.savez(tmp_path / "weights.npz", np.zeros(3))
+    with pytest.raises(InitError, match="do not match"):
+        load_exported(model, NetSpec(), tmp_path)
+    NetSpec().save(tmp_path / "spec.json")
+    with pytest.raises(InitError, match="does not fit"):
+        load_exported(model, NetSpec(), tmp_path)
+
+
+def test_closeup_batches_have_plates_to_learn() -> None:
+    x, t = batch(0, 0, Mix(size=4, max_side=640, closeups=1.0), [])
+    assert x.shape == (4, CROP, CROP, 3) and t.shape == (4, GRID, GRID, 7)
+    assert (t[..., 6].reshape(4, -1).sum(axis=1) > 0).sum() >= 2  # most crops hold a plate
 
 
 @pytest.mark.parametrize(
