@@ -87,6 +87,18 @@ def _sum(metric: str, names: list[str]) -> float:
     return sum(metrics.REGISTRY.get_sample_value(metric, {"camera": n}) or 0.0 for n in names)
 
 
+def _stages() -> dict[str, float]:
+    """Totals of the stage histograms so far: detection seconds and frames, embedding
+    seconds and crops."""
+    value = metrics.REGISTRY.get_sample_value
+    return {
+        "detect_s": value("platewatch_detection_seconds_sum") or 0.0,
+        "frames": value("platewatch_detection_seconds_count") or 0.0,
+        "embed_s": value("platewatch_embedding_seconds_sum") or 0.0,
+        "crops": value("platewatch_embedding_batch_size_sum") or 0.0,
+    }
+
+
 async def _run(config: ServiceConfig, components: Components, seconds: float) -> dict[str, float]:
     names = list(config.cameras)
     service = Service(config, components)
@@ -99,10 +111,12 @@ async def _run(config: ServiceConfig, components: Components, seconds: float) ->
         "dropped": "platewatch_frames_dropped_total",
     }
     start = {k: _sum(m, names) for k, m in keys.items()}
+    stages0 = _stages()
     await asyncio.sleep(seconds)
     elapsed = time.monotonic() - t0
     cpu = time.process_time() - cpu0
     end = {k: _sum(m, names) for k, m in keys.items()}
+    stages = {k: v - stages0[k] for k, v in _stages().items()}
     await service.stop()
     got = {k: end[k] - start[k] for k in keys}
     return {
@@ -112,13 +126,17 @@ async def _run(config: ServiceConfig, components: Components, seconds: float) ->
         "processed_fps": got["processed"] / elapsed,
         "dropped": got["dropped"],
         "cpu_cores_used": cpu / elapsed,
+        "detect_ms": 1000 * stages["detect_s"] / max(stages["frames"], 1),
+        "embed_ms_per_crop": 1000 * stages["embed_s"] / max(stages["crops"], 1),
+        "crops": stages["crops"],
     }
 
 
 def _row(r: dict[str, float]) -> str:
     return (
         f"| {int(r['cameras'])} | {r['received_fps']:.1f} | {r['processed_fps']:.1f} | "
-        f"{int(r['dropped'])} | {r['cpu_cores_used']:.2f} |"
+        f"{int(r['dropped'])} | {r['cpu_cores_used']:.2f} | {r['detect_ms']:.0f} | "
+        f"{r['embed_ms_per_crop']:.1f} ({int(r['crops'])}) |"
     )
 
 
@@ -147,8 +165,9 @@ async def bench(args: argparse.Namespace) -> list[str]:
     # 2. Capacity: n cameras at 5 fps; the most that run without a dropped frame, and
     # how many a dedicated 2-core machine would hold at the CPU cost measured per camera.
     table = [
-        "| cameras (5 fps) | received fps | processed fps | dropped | CPU cores used |",
-        "|---|---|---|---|---|",
+        "| cameras (5 fps) | received fps | processed fps | dropped | CPU cores used "
+        "| detect ms/frame | embed ms/crop (crops) |",
+        "|---|---|---|---|---|---|---|",
     ]
     held, cost = 0, []
     latency: tuple[list[float], list[float]] = ([], [])
