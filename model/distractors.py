@@ -216,11 +216,8 @@ class Distractors:
     ) -> dict[str, Any]:
         """Text→image hits with the distractors added: vector, fused with the reading
         head's readings (fused_) and the product's score (product_)."""
-        n = len(self.texts)
-        best = np.where(relevant, cos, -np.inf).max(axis=1)
-        extra = retrieval.count_above(best, lambda s, e: qv @ self.vectors[s:e].T, n)
-        text = retrieval.rank_queries(cos, relevant, extra)
-        out: dict[str, Any] = {"distractors": n}
+        text = self._by_cosine(qv, cos, relevant)
+        out: dict[str, Any] = {"distractors": len(self.texts)}
         out |= {f"distractors_text_top{k}": text.hit_rate(k) for k in retrieval.KS}
         fusion = run.embedder.fusion
         if run.embedder.spec.has_reading and fusion.weight > 0:
@@ -245,9 +242,7 @@ class Distractors:
         """Image→image hits with the distractors added: idx are the query crops' gallery
         indices, sims their cosines to the gallery (each query itself -inf)."""
         qv = run.vectors[idx]
-        best = np.where(relevant, sims, -np.inf).max(axis=1)
-        extra = retrieval.count_above(best, lambda s, e: qv @ self.vectors[s:e].T, len(self.texts))
-        img = retrieval.rank_queries(sims, relevant, extra)
+        img = self._by_cosine(qv, sims, relevant)
         out: dict[str, Any] = {f"distractors_image_top{k}": img.hit_rate(k) for k in (1, 3)}
         fusion = run.embedder.fusion
         if run.embedder.spec.has_reading and fusion.weight > 0:
@@ -256,6 +251,17 @@ class Distractors:
                                   (self.readings, self.confidences))  # fmt: skip
             out |= {f"distractors_product_image_top{k}": product.hit_rate(k) for k in (1, 3)}
         return out
+
+    def _by_cosine(
+        self,
+        qv: npt.NDArray[np.float32],
+        cos: npt.NDArray[np.float32],
+        relevant: npt.NDArray[np.bool_],
+    ) -> retrieval.Ranking:
+        """The ranking by cosine over the gallery (cos, relevant) and the distractors."""
+        best = np.where(relevant, cos, -np.inf).max(axis=1)
+        extra = retrieval.count_above(best, lambda s, e: qv @ self.vectors[s:e].T, len(self.texts))
+        return retrieval.rank_queries(cos, relevant, extra)
 
     def score_csls(
         self,
