@@ -23,6 +23,7 @@ from pydantic import Field
 
 from model.detect._frames import usable_pixels
 from model.detect._ppocr import BackendUnavailableError
+from model.detect.memo import ReadingMemo
 from model.detect.plates import PlateOptions, plates_from_text
 from model.detect.textboxes import TextBoxes, order_corners
 from model.types import Frame, PlateDetections
@@ -117,6 +118,7 @@ class CraftDetector:
             raise BackendUnavailableError(f"{path} is not a CRAFT state_dict: {exc}") from exc
         self._net = net.eval()
         self.options.preload()
+        self._memo = ReadingMemo()
 
     def _score_maps(self, pixels: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
         """Region and link scores at half the scaled frame's size, and that scale."""
@@ -157,4 +159,5 @@ class CraftDetector:
             np.array(quads, np.float32).reshape(-1, 4, 2),
             np.clip(np.array(scores, np.float32), 0, 1),
         )
-        return plates_from_text(pixels, text, o)
+        memo = (self._memo, frame.camera) if o.reuse_readings else None
+        return plates_from_text(pixels, text, o, memo)

@@ -15,6 +15,7 @@ from pydantic import Field
 
 from model.detect import _ppocr
 from model.detect.crops import cut_quads
+from model.detect.memo import ReadingMemo
 from model.detect.options import BackendOptions
 from model.detect.textboxes import GroupOptions, TextBoxes, plate_candidates
 from model.types import PlateDetections
@@ -37,6 +38,13 @@ class PlateOptions(BackendOptions):
         default=0.6, ge=0, le=1, title="recogniser confidence needed"
     )
     max_candidates: int = Field(default=6, ge=1, title="most candidates read per frame")
+    reuse_readings: bool = Field(
+        default=True,
+        title="reuse readings of unchanged lines",
+        description="a candidate line at the same place as in the camera's previous frame, "
+        "whose pixels did not change (a sign, a parked car), keeps its reading instead of "
+        "being read again (model.detect.memo)",
+    )
     pad_x: float = Field(
         default=0.0, ge=0, le=2, title="plate border beside the text, in line heights"
     )
@@ -51,9 +59,15 @@ class PlateOptions(BackendOptions):
 
 
 def plates_from_text(
-    pixels: npt.NDArray[np.uint8], boxes: TextBoxes, options: PlateOptions
+    pixels: npt.NDArray[np.uint8],
+    boxes: TextBoxes,
+    options: PlateOptions,
+    memo: tuple[ReadingMemo, str] | None = None,
 ) -> PlateDetections:
-    """Plates among the text boxes of one frame (pixels: (H, W, 3) BGR uint8)."""
+    """Plates among the text boxes of one frame (pixels: (H, W, 3) BGR uint8).
+
+    memo: a ReadingMemo and the frame's camera: candidate lines unchanged since that
+    camera's previous frame keep their reading instead of being read again."""
     cands = plate_candidates(boxes, GroupOptions())
     if not len(cands):
         return PlateDetections()
@@ -62,7 +76,7 @@ def plates_from_text(
     if not options.verify:
         plates = pad_quads(quads, options.pad_x, options.pad_y, pixels.shape[1], pixels.shape[0])
         return detections_from_quads(plates, scores.astype(np.float32))
-    readings = _ppocr.read_crops(cut_quads(pixels, quads), options.threads)
+    readings = _read(cut_quads(pixels, quads), quads, options.threads, memo)
     keep = np.array([reads_like_plate(r, options) for r in readings], bool)
     conf = np.array([r.confidence for r in readings], np.float32)
     quads, scores = quads[keep], np.sqrt(scores[keep] * conf[keep])
@@ -70,6 +84,24 @@ def plates_from_text(
     # The reading that kept each plate travels with it, so the embedder need not read again.
     texts = [r.text for r, k in zip(readings, keep, strict=True) if k]
     return detections_from_quads(plates, scores.astype(np.float32), texts, conf[keep])
+
+
+def _read(
+    crops: list[npt.NDArray[np.uint8]],
+    quads: npt.NDArray[np.float32],
+    threads: int,
+    memo: tuple[ReadingMemo, str] | None,
+) -> list[_ppocr.Reading]:
+    """The recogniser's reading of each cut line; lines the memo knows are not read again."""
+    if memo is None:
+        return _ppocr.read_crops(crops, threads)
+    store, camera = memo
+    known, thumbs = store.recall(camera, quads, crops)
+    todo = [i for i, r in enumerate(known) if r is None]
+    fresh = iter(_ppocr.read_crops([crops[i] for i in todo], threads) if todo else [])
+    readings = [r if r is not None else next(fresh) for r in known]
+    store.keep(camera, quads, thumbs, readings)
+    return readings
 
 
 def reads_like_plate(reading: _ppocr.Reading, options: PlateOptions) -> bool:

@@ -11,6 +11,7 @@ from pydantic import Field
 
 from model.detect import _ppocr
 from model.detect._frames import usable_pixels
+from model.detect.memo import ReadingMemo
 from model.detect.plates import PlateOptions, plates_from_text
 from model.detect.textboxes import TextBoxOptions, text_boxes
 from model.types import Frame, PlateDetections
@@ -50,6 +51,7 @@ class PpocrDetector:
         self._boxes = TextBoxOptions(
             threshold=self.options.threshold, min_score=self.options.min_score
         )
+        self._memo = ReadingMemo()
 
     def detect(self, frame: Frame) -> PlateDetections:
         """Plate boxes (x, y, w, h in frame pixels), their quads and scores in [0, 1]."""
@@ -58,4 +60,5 @@ class PpocrDetector:
             return PlateDetections()
         o = self.options
         pmap = _ppocr.text_probability(pixels, o.max_side, o.threads, o.int8)
-        return plates_from_text(pixels, text_boxes(pmap, self._boxes), self.options)
+        memo = (self._memo, frame.camera) if o.reuse_readings else None
+        return plates_from_text(pixels, text_boxes(pmap, self._boxes), o, memo)
