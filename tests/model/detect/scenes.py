@@ -2,19 +2,23 @@
 
 Each plate is the seed's render of its text on a white plate with a dark border, pasted
 (optionally tilted) onto a noisy grey street-like background, so the true box is known.
+Also the run every backend's real-photo test shares (:func:`tally_on_real_photos`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 
 import cv2
 import numpy as np
 import numpy.typing as npt
 
 from alphabet.render import render
-from model.types import Frame
+from model.detect.evaluate import Tally, evaluate, load_labels
+from model.protocols import Detector
+from model.types import Frame, PlateDetections
 
 
 @dataclass(frozen=True)
@@ -83,3 +87,13 @@ def scene(
 def frame_of(pixels: npt.NDArray[np.uint8]) -> Frame:
     """A Frame around raw BGR pixels."""
     return Frame(camera="test", time=datetime.now(UTC), pixels=pixels)
+
+
+def tally_on_real_photos(detector: Detector, folder: Path, split: str | None) -> Tally:
+    """Run a backend over the first 12 labelled photos of a shared folder; every result must
+    be a PlateDetections. Returns the evaluation tally of all 12."""
+    tally = None
+    for _, found, tally in evaluate(detector, load_labels(folder, split, limit=12)):  # noqa: B007
+        assert isinstance(found, PlateDetections)
+    assert tally is not None and tally.images == 12
+    return tally

@@ -8,10 +8,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from model.detect.evaluate import evaluate, iou, load_labels
+from model.detect.evaluate import iou
 from model.protocols import Detector
 from model.types import Frame, PlateDetections, ShapeError
-from tests.model.detect.scenes import frame_of, scene
+from tests.model.detect.scenes import frame_of, scene, tally_on_real_photos
 
 
 @pytest.mark.parametrize(
@@ -93,11 +93,7 @@ def test_malformed_frames_are_refused_with_a_clear_error(pixels: np.ndarray, mes
 def test_ppocr_on_real_photos(
     ppocr: Detector, shared_data: Path, folder: str, split: str | None, min_recall: float
 ) -> None:
-    images = load_labels(shared_data / folder, split, limit=12)
-    tally = None
-    for _, found, tally in evaluate(ppocr, images):  # noqa: B007 (the last tally is used)
-        assert isinstance(found, PlateDetections)
-    assert tally is not None and tally.images == 12
+    tally = tally_on_real_photos(ppocr, shared_data / folder, split)
     summary = tally.summary()
     assert tally.hits >= min_recall * tally.plates, summary
     assert tally.hits >= 0.5 * tally.found, summary

@@ -13,7 +13,7 @@ import pytest
 from alphabet.scene import synth_scene
 from model.detect import DetectorConfigError, create_detector, detector_names
 from model.detect._ppocr import BackendUnavailableError
-from model.detect.evaluate import evaluate, iou, load_labels
+from model.detect.evaluate import iou
 from model.detect.platenet_net import STRIDE, WEIGHTS_DIR, NetSpec, build_net, decode
 from model.detect.train_platenet import (
     CROP,
@@ -27,7 +27,7 @@ from model.detect.train_platenet import (
 )
 from model.protocols import Detector
 from model.types import PlateDetections
-from tests.model.detect.scenes import frame_of, scene
+from tests.model.detect.scenes import frame_of, scene, tally_on_real_photos
 
 
 def test_registered_and_options_checked() -> None:
@@ -187,10 +187,6 @@ def test_closeup_batches_have_plates_to_learn() -> None:
 def test_platenet_on_real_photos(
     platenet: Detector, shared_data: Path, folder: str, split: str | None, min_recall: float
 ) -> None:
-    images = load_labels(shared_data / folder, split, limit=12)
-    tally = None
-    for _, found, tally in evaluate(platenet, images):  # noqa: B007 (the last tally is used)
-        assert isinstance(found, PlateDetections)
-    assert tally is not None and tally.images == 12
+    tally = tally_on_real_photos(platenet, shared_data / folder, split)
     assert tally.hits >= min_recall * tally.plates, tally.summary()
     assert tally.hits >= 0.5 * tally.found, tally.summary()
