@@ -22,12 +22,16 @@ class Frame:
     """One decoded camera frame.
 
     pixels: (H, W, 3) uint8, BGR (OpenCV's order).
+    regions: the parts of the frame worth searching for plates, (x, y, w, h) in pixels,
+    as the motion gate found them; empty: the whole frame. Detectors that honour it
+    search only there and still report boxes in whole-frame pixels.
     """
 
     camera: str
     time: datetime
     pixels: npt.NDArray[np.uint8]
     index: int = 0
+    regions: tuple[tuple[int, int, int, int], ...] = ()
 
     def __post_init__(self) -> None:
         p = self.pixels
@@ -35,6 +39,13 @@ class Frame:
             raise ShapeError("Frame.pixels must be a uint8 numpy array")
         if p.ndim != 3 or p.shape[2] != 3 or p.shape[0] < 1 or p.shape[1] < 1:
             raise ShapeError(f"Frame.pixels must be (H, W, 3) BGR, got shape {p.shape}")
+        for region in self.regions:
+            if len(region) != 4:
+                raise ShapeError(f"Frame.regions holds (x, y, w, h) boxes, got {region!r}")
+            x, y, w, h = region
+            if w < 1 or h < 1 or x < 0 or y < 0 or x + w > p.shape[1] or y + h > p.shape[0]:
+                size = f"{p.shape[1]}x{p.shape[0]}"
+                raise ShapeError(f"Frame region {region!r} is empty or outside the {size} frame")
 
     @property
     def height(self) -> int:

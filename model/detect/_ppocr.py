@@ -123,6 +123,19 @@ def text_probability(
     return ProbabilityMap(out[0, 0, :sh, :sw].astype(np.float32), scale)
 
 
+def window_probability(
+    window: npt.NDArray[np.uint8], scale: float, threads: int = 1, int8: bool = False
+) -> ProbabilityMap:
+    """The text detector on a window of an already scaled frame (padded here to multiples
+    of 32); ``scale``: the frame's scale, kept on the map."""
+    sh, sw = window.shape[:2]
+    padded = np.zeros((-(-sh // STRIDE) * STRIDE, -(-sw // STRIDE) * STRIDE, 3), np.uint8)
+    padded[:sh, :sw] = window
+    model = str(INT8_PATH) if int8 else DET_FILE
+    out = session(model, threads).run(None, {"x": _to_input(padded)})[0]
+    return ProbabilityMap(out[0, 0, :sh, :sw].astype(np.float32), scale)
+
+
 @lru_cache(maxsize=1)
 def _charset() -> tuple[npt.NDArray[np.intp], str]:
     """Indices of the recogniser's classes that can appear on a plate, and their letters.

@@ -21,11 +21,11 @@ import cv2
 import numpy as np
 from pydantic import Field
 
-from model.detect._frames import usable_pixels
+from model.detect._frames import part_side, search_parts, usable_pixels
 from model.detect._ppocr import BackendUnavailableError
 from model.detect.memo import ReadingMemo
 from model.detect.plates import PlateOptions, plates_from_text
-from model.detect.textboxes import TextBoxes, order_corners
+from model.detect.textboxes import TextBoxes, join_parts, order_corners
 from model.types import Frame, PlateDetections
 
 log = logging.getLogger(__name__)
@@ -120,10 +120,12 @@ class CraftDetector:
         self.options.preload()
         self._memo = ReadingMemo()
 
-    def _score_maps(self, pixels: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
+    def _score_maps(
+        self, pixels: np.ndarray, max_side: int
+    ) -> tuple[np.ndarray, np.ndarray, float]:
         """Region and link scores at half the scaled frame's size, and that scale."""
         h, w = pixels.shape[:2]
-        scale = self.options.max_side / max(h, w)
+        scale = max_side / max(h, w)
         sw, sh = max(1, round(w * scale)), max(1, round(h * scale))
         rgb = cv2.cvtColor(cv2.resize(pixels, (sw, sh)), cv2.COLOR_BGR2RGB).astype(np.float32)
         padded = np.zeros((-(-sh // 32) * 32, -(-sw // 32) * 32, 3), np.float32)
@@ -140,12 +142,24 @@ class CraftDetector:
         return maps[..., 0], maps[..., 1], scale
 
     def detect(self, frame: Frame) -> PlateDetections:
-        """Plate boxes (x, y, w, h in frame pixels), their quads and scores in [0, 1]."""
+        """Plate boxes (x, y, w, h in frame pixels), their quads and scores in [0, 1].
+
+        Only the frame's motion regions are searched when it has any (``Frame.regions``)."""
         pixels = usable_pixels(frame)
         if pixels is None:
             return PlateDetections()
         o = self.options
-        region, link, scale = self._score_maps(pixels)
+        found = [
+            (x, y, self._text(part, part_side(o.max_side, part, pixels)))
+            for x, y, part in search_parts(frame, pixels)
+        ]
+        memo = (self._memo, frame.camera) if o.reuse_readings else None
+        return plates_from_text(pixels, join_parts(found), o, memo)
+
+    def _text(self, pixels: np.ndarray, max_side: int) -> TextBoxes:
+        """CRAFT's text words in (a part of) a frame, in its pixels."""
+        o = self.options
+        region, link, scale = self._score_maps(pixels, max_side)
         boxes, _, _ = self._get_boxes(region, link, o.text_threshold, o.link_threshold, o.low_text)
         quads, scores = [], []
         for box in boxes:
@@ -155,9 +169,7 @@ class CraftDetector:
             patch = region[y0 : y1 + 1, x0 : x1 + 1]
             quads.append(quad)
             scores.append(float(patch.max()) if patch.size else 0.0)
-        text = TextBoxes(
+        return TextBoxes(
             np.array(quads, np.float32).reshape(-1, 4, 2),
             np.clip(np.array(scores, np.float32), 0, 1),
         )
-        memo = (self._memo, frame.camera) if o.reuse_readings else None
-        return plates_from_text(pixels, text, o, memo)

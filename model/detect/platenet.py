@@ -19,11 +19,19 @@ from pydantic import Field
 
 from model import _tf
 from model.detect import _ppocr
-from model.detect._frames import usable_pixels
+from model.detect._frames import scaled_windows, usable_pixels
 from model.detect._ppocr import BackendUnavailableError
 from model.detect.crops import cut_quads
 from model.detect.options import BackendOptions
-from model.detect.platenet_net import WEIGHTS_DIR, NetSpec, build_net, decode, prepare
+from model.detect.platenet_net import (
+    PAD_TO,
+    WEIGHTS_DIR,
+    NetSpec,
+    build_net,
+    decode,
+    padded_input,
+    prepare,
+)
 from model.detect.plates import PlateOptions, reads_like_plate
 from model.types import Frame, PlateDetections
 
@@ -112,15 +120,27 @@ class PlatenetDetector:
         return np.asarray(self._run(x))[0], scale
 
     def detect(self, frame: Frame) -> PlateDetections:
-        """Plate boxes (x, y, w, h in frame pixels) and scores in [0, 1]; no quads."""
+        """Plate boxes (x, y, w, h in frame pixels) and scores in [0, 1]; no quads.
+
+        Only the frame's motion regions are searched when it has any (``Frame.regions``)."""
         pixels = usable_pixels(frame)
         if pixels is None:
             return PlateDetections()
-        out, scale = self.raw(pixels)
-        boxes, scores = decode(out, self.threshold)
+        scale, windows = scaled_windows(frame, pixels, self.max_side, PAD_TO)
+        part_found, found_scores = [], []
+        for x0, y0, window in windows:
+            out = np.asarray(self._run(padded_input(window)))[0]
+            part_boxes, part_scores = decode(out, self.threshold)
+            part_found.append((part_boxes + np.array([x0, y0, 0, 0], np.float32)) / scale)
+            found_scores.append(part_scores)
+        boxes = (
+            np.concatenate(part_found).astype(np.float32)
+            if part_found
+            else np.zeros((0, 4), np.float32)
+        )
+        scores = np.concatenate(found_scores) if found_scores else np.zeros((0,), np.float32)
         if not len(boxes):
             return PlateDetections()
-        boxes /= scale
         h, w = pixels.shape[:2]
         x1 = np.clip(boxes[:, 0], 0, w)
         y1 = np.clip(boxes[:, 1], 0, h)

@@ -23,6 +23,7 @@ import numpy as np
 import numpy.typing as npt
 
 from model import _tf
+from model.detect._frames import scale_frame
 
 #: The committed weights and their spec.
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights" / "platenet"
@@ -97,15 +98,17 @@ def build_net(spec: NetSpec) -> Any:
 def prepare(bgr: npt.NDArray[np.uint8], max_side: int) -> tuple[npt.NDArray[np.float32], float]:
     """The frame scaled to ``max_side`` (longer side, small frames scaled up), padded to a
     multiple of 16, as (1, H, W, 3) float32 in [0, 1]; and the scale used."""
-    h, w = bgr.shape[:2]
-    scale = max_side / max(h, w)
-    nh, nw = max(round(h * scale), 1), max(round(w * scale), 1)
-    interp = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
-    small = cv2.resize(bgr, (nw, nh), interpolation=interp)
+    small, scale = scale_frame(bgr, max_side)
+    return padded_input(small), scale
+
+
+def padded_input(small: npt.NDArray[np.uint8]) -> npt.NDArray[np.float32]:
+    """(1, H, W, 3) float32 in [0, 1] of already scaled pixels, padded to multiples of 16."""
+    nh, nw = small.shape[:2]
     ph, pw = -(-nh // PAD_TO) * PAD_TO, -(-nw // PAD_TO) * PAD_TO
     x = np.zeros((1, ph, pw, 3), np.float32)
     x[0, :nh, :nw] = small.astype(np.float32) * (1 / 255)
-    return x, scale
+    return x
 
 
 def decode(

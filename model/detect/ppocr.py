@@ -10,10 +10,10 @@ from __future__ import annotations
 from pydantic import Field
 
 from model.detect import _ppocr
-from model.detect._frames import usable_pixels
+from model.detect._frames import scaled_windows, usable_pixels
 from model.detect.memo import ReadingMemo
 from model.detect.plates import PlateOptions, plates_from_text
-from model.detect.textboxes import TextBoxOptions, text_boxes
+from model.detect.textboxes import TextBoxOptions, join_parts, text_boxes
 from model.types import Frame, PlateDetections
 
 
@@ -54,11 +54,19 @@ class PpocrDetector:
         self._memo = ReadingMemo()
 
     def detect(self, frame: Frame) -> PlateDetections:
-        """Plate boxes (x, y, w, h in frame pixels), their quads and scores in [0, 1]."""
+        """Plate boxes (x, y, w, h in frame pixels), their quads and scores in [0, 1].
+
+        Only the frame's motion regions are searched when it has any (``Frame.regions``):
+        windows of the scaled frame aligned to the network's stride (see
+        :func:`model.detect._frames.scaled_windows`)."""
         pixels = usable_pixels(frame)
         if pixels is None:
             return PlateDetections()
         o = self.options
-        pmap = _ppocr.text_probability(pixels, o.max_side, o.threads, o.int8)
+        scale, windows = scaled_windows(frame, pixels, o.max_side, _ppocr.STRIDE)
+        found = []
+        for x, y, window in windows:
+            pmap = _ppocr.window_probability(window, scale, o.threads, o.int8)
+            found.append((x / scale, y / scale, text_boxes(pmap, self._boxes)))
         memo = (self._memo, frame.camera) if o.reuse_readings else None
-        return plates_from_text(pixels, text_boxes(pmap, self._boxes), o, memo)
+        return plates_from_text(pixels, join_parts(found), o, memo)

@@ -7,6 +7,7 @@ kept when its shape is a plate's.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import cv2
@@ -79,6 +80,18 @@ def text_boxes(pmap: ProbabilityMap, options: TextBoxOptions) -> TextBoxes:
     if not quads:
         return TextBoxes(np.zeros((0, 4, 2), np.float32), np.zeros((0,), np.float32))
     return TextBoxes(np.stack(quads).astype(np.float32), np.array(scores, np.float32))
+
+
+def join_parts(parts: Sequence[tuple[float, float, TextBoxes]]) -> TextBoxes:
+    """Text boxes found in parts of a frame, each part's with its top-left corner (x, y)
+    in frame pixels, as one TextBoxes in whole-frame pixels."""
+    quads = [b.quads + np.array([x, y], np.float32) for x, y, b in parts if len(b)]
+    if not quads:
+        return TextBoxes(np.zeros((0, 4, 2), np.float32), np.zeros((0,), np.float32))
+    scores = [b.scores for _, _, b in parts if len(b)]
+    return TextBoxes(
+        np.concatenate(quads).astype(np.float32), np.concatenate(scores).astype(np.float32)
+    )
 
 
 @dataclass(frozen=True)

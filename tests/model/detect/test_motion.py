@@ -76,3 +76,47 @@ def test_tiny_frames_work() -> None:
 def test_bad_settings_are_named(options: dict[str, float], name: str) -> None:
     with pytest.raises(MotionConfigError, match=name):
         MotionOptions(**options)  # type: ignore[arg-type]
+
+
+def _moved_block(x: int) -> np.ndarray:
+    pixels = _still().copy()
+    pixels[150:190, x : x + 60] = 245  # a bright car-sized block
+    return pixels
+
+
+def test_a_moving_block_is_found_where_it_moved_and_nowhere_else() -> None:
+    gate = MotionGate(MotionOptions(margin=0.05))
+    assert gate.check(frame_of(_moved_block(100))).regions == ()  # first frame: whole frame
+    verdict = gate.check(frame_of(_moved_block(130)))
+    assert verdict.changed and len(verdict.regions) == 1
+    x, y, w, h = verdict.regions[0]
+    # covers where the block was and where it is now (x 100..190, y 150..190) ...
+    assert x <= 100 and y <= 150 and x + w >= 190 and y + h >= 190
+    # ... grown by about the margin (32 px of 640), and far smaller than the frame
+    assert x >= 100 - 32 - 8 and x + w <= 190 + 32 + 8
+    assert w * h < 0.15 * 640 * 360
+
+
+def test_two_distant_changes_are_two_regions_and_a_still_frame_none() -> None:
+    gate = MotionGate()
+    gate.check(frame_of(_still()))
+    pixels = _still().copy()
+    pixels[20:60, 20:80] = 245
+    pixels[280:320, 540:600] = 245
+    verdict = gate.check(frame_of(pixels))
+    assert verdict.changed and len(verdict.regions) == 2
+    still = gate.check(frame_of(pixels))
+    assert not still.changed and still.regions == ()
+
+
+def test_a_change_over_most_of_the_frame_searches_the_whole_frame() -> None:
+    gate = MotionGate()
+    gate.check(frame_of(_still()))
+    verdict = gate.check(frame_of(255 - _still()))  # lights on: everything changed
+    assert verdict.changed and verdict.regions == ()
+
+
+@pytest.mark.parametrize("options", [{"margin": -0.1}, {"max_region_area": 2.0}])
+def test_bad_region_settings_are_named(options: dict[str, float]) -> None:
+    with pytest.raises(MotionConfigError, match=next(iter(options))):
+        MotionOptions(**options)  # type: ignore[arg-type]
