@@ -108,6 +108,19 @@ class MotionSettings(_Section):
     min_area: float = Field(
         default=0.002, ge=0, le=1, title="changed area", description="fraction of the picture"
     )
+    regions: bool = Field(
+        default=True,
+        title="search only where it changed",
+        description="the detector searches only the parts of a changed frame that moved "
+        "(grown by margin), not the whole picture",
+    )
+    margin: float = Field(
+        default=0.05,
+        ge=0,
+        le=1,
+        title="border around a moving part",
+        description="fraction of the frame's longer side",
+    )
 
 
 class ReconnectSettings(_Section):

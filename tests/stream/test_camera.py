@@ -153,3 +153,33 @@ async def test_rtsp_over_either_transport(rtsp_factory, transport: str) -> None:
     assert runner.latest is not None and runner.latest.pixels.shape == (176, 320, 3)
     assert _value("platewatch_frames_received_total", name) >= 2
     await runner.stop()
+
+
+@pytest.mark.parametrize("regions", [True, False])
+async def test_queued_frames_name_the_regions_that_moved(tmp_path: Path, regions: bool) -> None:
+    frames = traffic_frames(PLATES, (640, 360), 8)  # a car crossing a still road
+    folder = write_folder(tmp_path / f"road-{regions}", frames)
+    name = f"regions-{regions}"
+    runner = _runner(
+        name,
+        {
+            "source": {"type": "folder", "path": str(folder), "fps": 20},
+            "sample_fps": 120,
+            "queue_size": 100,
+            "motion": {"regions": regions},
+        },
+    )
+    runner.start()
+    await runner.wait_for(CameraStatus.ENDED, timeout=10)
+    queued = [runner.queue.get_nowait() for _ in range(len(runner.queue))]
+    frames_kept = [a.frame for a in queued if a is not None]
+    assert len(frames_kept) >= 4
+    assert frames_kept[0].regions == ()  # the first frame is searched whole
+    later = [f.regions for f in frames_kept[1:]]
+    if regions:
+        # each later frame names where the car moved: a part of the picture, not all of it
+        assert all(later)
+        assert all(sum(w * h for _, _, w, h in r) < 0.6 * 640 * 360 for r in later)
+    else:
+        assert not any(later)
+    await runner.stop()
