@@ -75,7 +75,7 @@ def _config(
     }
     return parse_config(
         {
-            "defaults": {"motion": {"enabled": not args.no_motion}},
+            "defaults": {"motion": {"enabled": not args.no_motion, "regions": not args.no_regions}},
             "cameras": cameras,
             "detector": {"name": args.detector, "options": {"max_side": args.max_side}},
             "pipeline": {"detect_workers": args.workers},
@@ -215,11 +215,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--max-side", type=int, default=480, help="detector input size")
     parser.add_argument("--workers", type=int, default=2, help="detection threads")
     parser.add_argument("--no-motion", action="store_true", help="motion gate off")
+    parser.add_argument(
+        "--no-regions", action="store_true", help="detect on whole frames, not where they moved"
+    )
     parser.add_argument("--no-write", action="store_true", help="print only")
     args = parser.parse_args(argv)
 
     lines = asyncio.run(bench(args))
     setup = f"detector {args.detector} max_side {args.max_side}, {args.workers} detection threads"
+    setup += ", whole frames" if args.no_regions else ", searching where frames moved"
     text = "\n".join([setup, "", *lines])
     print(text)
     if not args.no_write:
