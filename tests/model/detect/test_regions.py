@@ -8,6 +8,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
+from model.detect._frames import scaled_windows
 from model.detect.evaluate import iou
 from model.protocols import Detector
 from model.types import Frame, ShapeError
@@ -50,3 +51,19 @@ def test_a_region_outside_the_frame_is_refused(region: tuple[int, ...]) -> None:
     pixels = np.zeros((320, 640, 3), np.uint8)
     with pytest.raises(ShapeError, match="region"):
         Frame(camera="c", time=frame_of(pixels).time, pixels=pixels, regions=(region,))  # type: ignore[arg-type]
+
+
+def test_windows_hold_exactly_the_pixels_the_whole_frame_search_sees() -> None:
+    s = scene(("AB123CD",), plate_width=200)
+    pixels = s.frame.pixels
+    region = (301, 207, 333, 149)
+    scale, whole = scaled_windows(s.frame, pixels, 960, 32)
+    _, [(x, y, window)] = scaled_windows(replace(s.frame, regions=(region,)), pixels, 960, 32)
+    assert scale == 0.75 and len(whole) == 1
+    assert x % 32 == 0 and y % 32 == 0  # on the network's grid ...
+    assert x <= region[0] * scale and y <= region[1] * scale  # ... and covering the region
+    assert x + window.shape[1] >= (region[0] + region[2]) * scale
+    assert y + window.shape[0] >= (region[1] + region[3]) * scale
+    np.testing.assert_array_equal(
+        window, whole[0][2][y : y + window.shape[0], x : x + window.shape[1]]
+    )
