@@ -262,6 +262,14 @@ class TrackingConfig(_Section):
         title="appearance match",
         description="cosine between a crop and its track's best crop needed to link them",
     )
+    max_reading_edits: int = Field(
+        default=1,
+        ge=0,
+        le=3,
+        title="reading match",
+        description="a crop that does not look like its track's best crop still joins it "
+        "when their readings differ by at most this many characters (look-alikes equal)",
+    )
     close_after_s: float = Field(
         default=1.5,
         gt=0,

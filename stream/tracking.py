@@ -23,6 +23,7 @@ from datetime import datetime
 import numpy as np
 import numpy.typing as npt
 
+from alphabet.text import edit_distance
 from model.types import Embeddings, Frame, PlateCrops
 from stream.config import TrackingConfig
 
@@ -193,6 +194,23 @@ def centre_shift(a: npt.NDArray[np.float32], b: npt.NDArray[np.float32]) -> floa
     return math.hypot(dx, dy) / max(float(a[2]), 1.0)
 
 
+#: Readings shorter than this are too little to link a detection to a track by.
+MIN_LINK_CHARS = 4
+#: A box this close (pixels) to the frame's border may be cut by it.
+EDGE_PX = 2.0
+
+
+def at_edge(box: npt.NDArray[np.float32], frame: Frame) -> bool:
+    """True when an x, y, w, h box touches the frame's border (the plate may be cut)."""
+    x, y, w, h = (float(v) for v in box)
+    return (
+        x <= EDGE_PX
+        or y <= EDGE_PX
+        or x + w >= frame.width - EDGE_PX
+        or y + h >= frame.height - EDGE_PX
+    )
+
+
 def _quality(score: float, confidence: float, box: npt.NDArray[np.float32]) -> float:
     # Bigger, surer views embed better; the reader's confidence says the crop is legible.
     return (confidence + 0.05) * score * math.sqrt(max(float(box[2] * box[3]), 1.0))
@@ -215,20 +233,39 @@ class Tracker:
         return views
 
     def _pairs(
-        self, tracks: list[_Track], crops: PlateCrops, embeddings: Embeddings
+        self, tracks: list[_Track], crops: PlateCrops, embeddings: Embeddings, frame: Frame
     ) -> list[tuple[float, int, int]]:
+        """(rank, track, detection) of every link allowed: the boxes close enough (a track
+        missed in some frames may have moved further), and the crops alike, or their
+        readings alike, or either box cut by the frame's edge (a plate entering or leaving
+        the picture embeds unlike its whole self; its shift is then measured in widths of
+        the wider box)."""
         cfg = self.config
         pairs = []
         for ti, track in enumerate(tracks):
+            reach = cfg.max_centre_shift * (1 + track.missed)
             for di in range(len(crops)):
                 box = crops.boxes[di]
                 overlap = iou(track.box, box)
-                if overlap < cfg.min_iou and centre_shift(track.box, box) > cfg.max_centre_shift:
+                cut = at_edge(track.box, frame) or at_edge(box, frame)
+                wide, other = (
+                    (box, track.box) if cut and box[2] > track.box[2] else (track.box, box)
+                )
+                if overlap < cfg.min_iou and centre_shift(wide, other) > reach:
                     continue
                 cosine = float(np.dot(track.best.vector, embeddings.vectors[di]))
-                if cosine >= cfg.min_cosine:
+                if cosine >= cfg.min_cosine or cut or self._reads_alike(track, embeddings, di):
                     pairs.append((cosine + overlap, ti, di))
         return sorted(pairs, reverse=True)
+
+    def _reads_alike(self, track: _Track, embeddings: Embeddings, di: int) -> bool:
+        """The detection's reading and the track's leading one name the same plate up to
+        ``max_reading_edits`` characters (look-alikes equal): one plate whose views embed
+        unalike (motion blur, a glare, another angle)."""
+        a, b = track.reading, embeddings.readings[di]
+        if min(len(a), len(b)) < MIN_LINK_CHARS:
+            return False
+        return edit_distance(a, b) <= self.config.max_reading_edits
 
     def update(
         self,
@@ -250,7 +287,7 @@ class Tracker:
         known = len(tracks)
         taken_t: set[int] = set()
         taken_d: set[int] = set()
-        for _, ti, di in self._pairs(tracks, crops, embeddings):
+        for _, ti, di in self._pairs(tracks, crops, embeddings, frame):
             if ti in taken_t or di in taken_d:
                 continue
             taken_t.add(ti)

@@ -19,6 +19,8 @@ LOOKS = {
     for name, v in {"A": RNG.normal(size=64), "B": RNG.normal(size=64)}.items()
 }
 
+READINGS = {"A": "AB1234CD", "B": "KX5678PT"}
+
 
 def _frame(i: int) -> Frame:
     return Frame("cam", T0 + timedelta(seconds=i / 5), np.zeros((720, 1280, 3), np.uint8), i)
@@ -32,7 +34,7 @@ def _plates(plates: list[tuple[str, float, float, float]]) -> tuple[PlateCrops, 
         images.append(np.full((int(h), int(w), 3), len(images), np.uint8))
         boxes.append([x, 300, w, h])
         vectors.append(LOOKS[look])
-        readings.append(f"PLATE{look}")
+        readings.append(READINGS[look])
         confs.append(conf)
     n = len(plates)
     crops = PlateCrops(
@@ -89,7 +91,7 @@ def test_best_view_and_reading_are_kept() -> None:
     )
     (plate,) = closed
     assert plate.crop.shape[1] == 300 and plate.box[2] == 300
-    assert plate.reading == "PLATEA" and plate.reading_confidence == pytest.approx(0.95)
+    assert plate.reading == "AB1234CD" and plate.reading_confidence == pytest.approx(0.95)
     assert np.allclose(plate.vector, LOOKS["A"])
     assert plate.first_seen == T0 and plate.last_seen == T0 + timedelta(seconds=0.4)
 
@@ -195,7 +197,63 @@ def test_views_and_sighting_share_the_track_key() -> None:
     tracker = Tracker(CFG)
     offered = _views(tracker, SIDE_BY_SIDE)
     keys = {v.reading: v.track for views in offered for v in views}
-    assert set(keys) == {"PLATEA", "PLATEB"} and keys["PLATEA"] != keys["PLATEB"]
+    assert set(keys) == {"AB1234CD", "KX5678PT"} and keys["AB1234CD"] != keys["KX5678PT"]
     closed = _run(tracker, [[]] * 3)
     assert {p.reading: p.track for p in closed} == keys
     assert tracker.take_views() == []  # closing offers nothing more
+
+
+def _seen(
+    x: float, look: np.ndarray, reading: str, w: float = 200
+) -> tuple[PlateCrops, Embeddings]:
+    crops = PlateCrops(
+        [np.zeros((40, int(w), 3), np.uint8)],
+        np.array([[x, 300, w, 40]], np.float32),
+        np.array([0.9], np.float32),
+    )
+    return crops, Embeddings(look[None], [reading], np.array([0.9], np.float32))
+
+
+def _pass(views: list[tuple[float, np.ndarray, str, float]]) -> list:
+    """views: (x, look, reading, width) per frame, then enough empty frames to close."""
+    tracker = Tracker(CFG)
+    closed = []
+    empty = (PlateCrops([], np.zeros((0, 4), np.float32), np.zeros(0, np.float32)),
+             Embeddings(np.zeros((0, 64), np.float32), [], np.zeros(0, np.float32)))  # fmt: skip
+    frames = [_seen(x, look, text, w) for x, look, text, w in views] + [empty] * 3
+    for i, (crops, emb) in enumerate(frames):
+        closed += tracker.update(_frame(i), crops, emb, arrived=i / 5, now=i / 5)
+    return closed
+
+
+def test_a_view_that_embeds_unlike_its_track_joins_it_when_it_reads_alike() -> None:
+    # Motion blur or glare: the second view's vector is unlike the first (looks A, B), but
+    # its reading differs by one character, so it is the same pass.
+    closed = _pass([(100, LOOKS["A"], "AB1234CD", 200), (160, LOOKS["B"], "AB123CD", 200)])
+    assert [p.hits for p in closed] == [2]
+    # Readings two characters apart and looks unalike: two plates.
+    closed = _pass([(100, LOOKS["A"], "AB1234CD", 200), (160, LOOKS["B"], "AB12CD", 200)])
+    assert sorted(p.hits for p in closed) == [1, 1]
+
+
+def test_a_plate_cut_by_the_frame_edge_joins_the_whole_plate_it_becomes() -> None:
+    # Entering at the left edge: a narrow cut view, then the whole plate further on, with
+    # unalike looks and readings; the cut view's shift is measured in the whole's width.
+    closed = _pass([(0, LOOKS["A"], "34CD", 60), (150, LOOKS["B"], "AB1234CD", 200)])
+    assert [p.hits for p in closed] == [2]
+    assert closed[0].crop.shape[1] == 200  # the best view is the whole plate
+
+
+def test_a_plate_missed_in_between_may_have_moved_further() -> None:
+    # 250 px a frame at 200 px wide; missed twice, so 750 px (3.75 widths) from its box.
+    frames = [(100, LOOKS["A"], "AB1234CD", 200), (350, LOOKS["A"], "AB1234CD", 200)]
+    tracker = Tracker(CFG)
+    closed = []
+    for i, (x, look, text, w) in enumerate(frames):
+        closed += tracker.update(_frame(i), *_seen(x, look, text, w), arrived=0, now=i / 5)
+    for i in (2, 3):
+        closed += tracker.update(_frame(i), *_seen(5000, LOOKS["B"], "KX5678PT", 10), 0, i / 5)
+    closed += tracker.update(_frame(4), *_seen(1100, LOOKS["A"], "AB1234CD", 200), 0, 0.8)
+    closed += tracker.flush()
+    passes = sorted(p.hits for p in closed if p.reading == "AB1234CD")
+    assert passes == [3]
