@@ -15,7 +15,7 @@ folder), prints its figures and appends them, with the command, machine and date
 from __future__ import annotations
 
 # aiortc before TensorFlow (TRAPS.md 1).
-import stream.service  # noqa: F401  # isort: skip
+import stream.service  # isort: skip
 
 import argparse
 import asyncio
@@ -32,6 +32,7 @@ import numpy as np
 # Run as a script from anywhere: the repository root holds the benchmarks package.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from alphabet.text import PlateTextError, same_plate
 from benchmarks._report import add_entry
 from stream import metrics
 from stream.assemble import build_components
@@ -48,9 +49,11 @@ class TimedSink:
         self.store = inner.store
         self.from_last: list[float] = []
         self.from_first: list[float] = []
+        self.readings: list[tuple[str, str]] = []  # (camera, reading) of each stored plate
 
     def add(self, plates: Sequence[PassingPlate]) -> list[Any]:
         stored = self.inner.add(plates)
+        self.readings += [(p.camera, p.reading) for p in plates]
         now = time.monotonic()
         self.from_last += [now - p.arrived for p in plates]
         self.from_first += [now - p.first_arrived for p in plates]
@@ -61,6 +64,36 @@ class TimedSink:
 
     def close(self) -> None:
         self.inner.close()
+
+
+class Sources:
+    """Every camera source the service opens, so a run can ask the synthetic cameras which
+    plates they showed (stream.service opens them through create_source)."""
+
+    def __init__(self) -> None:
+        self.opened: list[Any] = []
+        self._create = stream.service.create_source
+        stream.service.create_source = self._open
+
+    def _open(self, *args: Any, **kwargs: Any) -> Any:
+        source = self._create(*args, **kwargs)
+        self.opened.append(source)
+        return source
+
+    def shown(self, min_frames: int = 3) -> set[tuple[str, str]]:
+        """(camera, plate text) of every plate a synthetic camera showed in at least
+        ``min_frames`` frames since the last call."""
+        out = {
+            (src.camera, text)
+            for src in self.opened
+            for text, frames in getattr(src, "shown", {}).items()
+            if frames >= min_frames
+        }
+        self.opened.clear()
+        return out
+
+
+SOURCES = Sources()
 
 
 def _config(
@@ -119,6 +152,12 @@ async def _run(config: ServiceConfig, components: Components, seconds: float) ->
     stages = {k: v - stages0[k] for k, v in _stages().items()}
     await service.stop()
     got = {k: end[k] - start[k] for k in keys}
+    # Cars shown against sightings stored, over the whole run (warm-up and the tracks
+    # closed at stop included): a car counts when a sighting of its camera reads as its
+    # plate (look-alikes O/0 and I/1 alike, as search treats them).
+    shown = SOURCES.shown()
+    stored = [r for r in getattr(components.sink, "readings", []) if r[0] in names]
+    found = {car for car in shown if any(c == car[0] and _same(text, car[1]) for c, text in stored)}
     return {
         "cameras": len(names),
         "seconds": elapsed,
@@ -129,14 +168,25 @@ async def _run(config: ServiceConfig, components: Components, seconds: float) ->
         "detect_ms": 1000 * stages["detect_s"] / max(stages["frames"], 1),
         "embed_ms_per_crop": 1000 * stages["embed_s"] / max(stages["crops"], 1),
         "crops": stages["crops"],
+        "cars_shown": len(shown),
+        "cars_stored": len(found),
+        "sightings": len(stored),
     }
+
+
+def _same(reading: str, text: str) -> bool:
+    try:
+        return same_plate(reading, text)
+    except PlateTextError:  # an empty or odd reading names no plate
+        return False
 
 
 def _row(r: dict[str, float]) -> str:
     return (
         f"| {int(r['cameras'])} | {r['received_fps']:.1f} | {r['processed_fps']:.1f} | "
         f"{int(r['dropped'])} | {r['cpu_cores_used']:.2f} | {r['detect_ms']:.0f} | "
-        f"{r['embed_ms_per_crop']:.1f} ({int(r['crops'])}) |"
+        f"{r['embed_ms_per_crop']:.1f} ({int(r['crops'])}) | "
+        f"{int(r['cars_stored'])} of {int(r['cars_shown'])} | {int(r['sightings'])} |"
     )
 
 
@@ -166,8 +216,9 @@ async def bench(args: argparse.Namespace) -> list[str]:
     # how many a dedicated 2-core machine would hold at the CPU cost measured per camera.
     table = [
         "| cameras (5 fps) | received fps | processed fps | dropped | CPU cores used "
-        "| detect ms/frame | embed ms/crop (crops) |",
-        "|---|---|---|---|---|---|---|",
+        "| detect ms/frame | embed ms/crop (crops) | cars shown whose plate was stored "
+        "| sightings stored |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     held, cost = 0, []
     latency: tuple[list[float], list[float]] = ([], [])
