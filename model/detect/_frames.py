@@ -61,8 +61,9 @@ def scaled_windows(
     frame names no regions, else each region mapped into the scaled frame and grown out to
     multiples of ``stride`` (x, y: the window's top-left in scaled pixels). A window thus
     holds exactly the pixels, on the same grid, that the whole-frame search would see
-    there, so searching a region finds what the whole frame would, at its share of the
-    cost. Regions too small to hold a plate are left out.
+    there, at its share of the cost (a network that pools over its whole input can still
+    answer a little differently on a window: docs/detection.md). Regions too small to hold
+    a plate are left out.
     """
     small, scale = scale_frame(pixels, max_side)
     if not frame.regions:
@@ -81,7 +82,6 @@ def scaled_windows(
 
 
 def part_side(max_side: int, part: npt.NDArray[np.uint8], whole: npt.NDArray[np.uint8]) -> int:
-    """The ``max_side`` that scales a part of a frame exactly as ``max_side`` scales the
-    whole frame, so searching a part costs its share of the frame and finds the same
-    plates."""
+    """The ``max_side`` that scales a part of a frame as ``max_side`` scales the whole
+    frame, so searching a part costs its share of the frame."""
     return max(1, round(max_side * max(part.shape[:2]) / max(whole.shape[:2])))
