@@ -18,6 +18,7 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
+from model.detect._frames import scale_frame
 from platewatch.errors import PlatewatchError
 
 log = logging.getLogger(__name__)
@@ -102,25 +103,24 @@ def prepare(
     image is padded, not stretched, to multiples of 32. Returns the (1, 3, H, W) input,
     the scaled image's (height, width) inside it, and the scale.
     """
-    h, w = bgr.shape[:2]
-    scale = max_side / max(h, w)
-    sw, sh = max(1, round(w * scale)), max(1, round(h * scale))
-    interp = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
-    small = cv2.resize(bgr, (sw, sh), interpolation=interp)
-    ph, pw = -(-sh // STRIDE) * STRIDE, -(-sw // STRIDE) * STRIDE
-    padded = np.zeros((ph, pw, 3), np.uint8)
-    padded[:sh, :sw] = small
-    return _to_input(padded), (sh, sw), scale
+    small, scale = scale_frame(bgr, max_side)
+    return _to_input(_padded(small)), (small.shape[0], small.shape[1]), scale
+
+
+def _padded(image: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint8]:
+    """The image padded with black on the right and bottom to multiples of 32."""
+    h, w = image.shape[:2]
+    padded = np.zeros((-(-h // STRIDE) * STRIDE, -(-w // STRIDE) * STRIDE, 3), np.uint8)
+    padded[:h, :w] = image
+    return padded
 
 
 def text_probability(
     bgr: npt.NDArray[np.uint8], max_side: int, threads: int = 1, int8: bool = False
 ) -> ProbabilityMap:
     """Run the text detector (the 8-bit copy when ``int8``) on a frame; see :func:`prepare`."""
-    x, (sh, sw), scale = prepare(bgr, max_side)
-    model = str(INT8_PATH) if int8 else DET_FILE
-    out = session(model, threads).run(None, {"x": x})[0]
-    return ProbabilityMap(out[0, 0, :sh, :sw].astype(np.float32), scale)
+    small, scale = scale_frame(bgr, max_side)
+    return window_probability(small, scale, threads, int8)
 
 
 def window_probability(
@@ -129,10 +129,8 @@ def window_probability(
     """The text detector on a window of an already scaled frame (padded here to multiples
     of 32); ``scale``: the frame's scale, kept on the map."""
     sh, sw = window.shape[:2]
-    padded = np.zeros((-(-sh // STRIDE) * STRIDE, -(-sw // STRIDE) * STRIDE, 3), np.uint8)
-    padded[:sh, :sw] = window
     model = str(INT8_PATH) if int8 else DET_FILE
-    out = session(model, threads).run(None, {"x": _to_input(padded)})[0]
+    out = session(model, threads).run(None, {"x": _to_input(_padded(window))})[0]
     return ProbabilityMap(out[0, 0, :sh, :sw].astype(np.float32), scale)
 
 
