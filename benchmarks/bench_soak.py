@@ -134,12 +134,21 @@ def verdict(minutes: Sequence[float], rss_mb: Sequence[float], length_min: float
 
 
 def proc_figures(pid: int) -> dict[str, float]:
-    """Resident memory (MB), open file descriptors and threads of a process, from /proc."""
+    """Resident memory (MB; also its anonymous and file-backed parts), open file
+    descriptors and threads of a process, from /proc."""
     status = Path(f"/proc/{pid}/status").read_text()
-    rss_kb = int(re.search(r"^VmRSS:\s+(\d+)", status, re.M).group(1))  # type: ignore[union-attr]
-    threads = int(re.search(r"^Threads:\s+(\d+)", status, re.M).group(1))  # type: ignore[union-attr]
+
+    def field(name: str) -> int:
+        return int(re.search(rf"^{name}:\s+(\d+)", status, re.M).group(1))  # type: ignore[union-attr]
+
     fds = len(os.listdir(f"/proc/{pid}/fd"))
-    return {"rss_mb": rss_kb / 1024, "fds": fds, "threads": threads}
+    return {
+        "rss_mb": field("VmRSS") / 1024,
+        "rss_anon_mb": field("RssAnon") / 1024,
+        "rss_file_mb": field("RssFile") / 1024,
+        "fds": fds,
+        "threads": field("Threads"),
+    }
 
 
 def metric_total(text: str, name: str) -> float:
@@ -462,7 +471,10 @@ def report(
         f"- verdict: {title}",
         f"- RSS when it first answered (before any frame) {first['rss_mb']:.1f} MB, after "
         f"warm-up (minute {settled['minute']:.0f}) {settled['rss_mb']:.1f} MB, at the end "
-        f"{last['rss_mb']:.1f} MB, peak {peak:.1f} MB; threads {first['threads']} -> "
+        f"{last['rss_mb']:.1f} MB, peak {peak:.1f} MB; of it anonymous "
+        f"{settled['rss_anon_mb']:.1f} -> {last['rss_anon_mb']:.1f} MB and file-backed "
+        f"{settled['rss_file_mb']:.1f} -> {last['rss_file_mb']:.1f} MB from warm-up to the "
+        f"end; threads {first['threads']} -> "
         f"{last['threads']}; open files {first['fds']} -> {last['fds']}",
         f"- frames received {last['frames_received']}, processed {last['frames_processed']}, "
         f"dropped {last['frames_dropped']}; camera reconnects {last['reconnects']}",

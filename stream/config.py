@@ -305,6 +305,14 @@ class PipelineConfig(_Section):
         title="batch wait",
         description="how long the first crop waits for others to fill a batch",
     )
+    heap_trim_s: float = Field(
+        default=60.0,
+        ge=0,
+        le=86400,
+        title="heap trim interval",
+        description="seconds between handing the C heap's free pages back to the system "
+        "(stream/heap.py); 0: never",
+    )
 
 
 #: Sections whose model another package defines: key -> (module, class name).

@@ -10,10 +10,20 @@ from __future__ import annotations
 
 import contextlib
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    ProcessCollector,
+    generate_latest,
+)
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 REGISTRY = CollectorRegistry(auto_describe=True)
+# The process's own figures (resident memory, CPU seconds, open files) as
+# platewatch_process_*, read from /proc where there is one.
+ProcessCollector(namespace="platewatch", registry=REGISTRY)
 
 #: Latency buckets (seconds) from a few milliseconds to half a minute.
 _LATENCY = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
@@ -190,6 +200,20 @@ WATCHLIST_MATCH_SECONDS = Histogram(
 WATCHLIST_ENTRIES = Gauge(
     "platewatch_watchlist_entries",
     "Entries on the watchlist.",
+    registry=REGISTRY,
+)
+
+
+# --- process ----------------------------------------------------------------------------
+
+HEAP_TRIMS = Counter(
+    "platewatch_heap_trims_total",
+    "Times the C heap's free pages were handed back to the system (stream/heap.py).",
+    registry=REGISTRY,
+)
+HEAP_RELEASED = Counter(
+    "platewatch_heap_released_bytes_total",
+    "Resident memory handed back to the system by heap trims.",
     registry=REGISTRY,
 )
 

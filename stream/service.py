@@ -31,6 +31,7 @@ from platewatch.errors import PlatewatchError
 from stream import metrics
 from stream.camera import CameraRunner, CameraState
 from stream.config import CameraConfig, ServiceConfig, WhipSource
+from stream.heap import HeapTrimmer
 from stream.pipeline import Pipeline
 from stream.sink import SightingSink
 from stream.sources import create_source
@@ -87,6 +88,7 @@ class Service:
         self._store_pool = ThreadPoolExecutor(1, thread_name_prefix="store")  # one writer
         self._writer: asyncio.Task[None] | None = None
         self._pending = 0  # batches handed to the writer and not yet stored
+        self.heap = HeapTrimmer(config.pipeline.heap_trim_s)
         self.cluster: Any = None  # stream.cluster.LeaseKeeper in cluster mode
         self.started = False
 
@@ -221,6 +223,7 @@ class Service:
         metrics.INDEX_SIZE.set(self.components.sink.index_size())
         self._writer = asyncio.create_task(self._write_loop(), name="store-writer")
         self.pipeline.start()
+        self.heap.start()
         cluster = self.config.section("cluster")
         if cluster is not None and getattr(cluster, "enabled", False):
             # Cameras shared with other processes: the keeper starts those this one holds.
@@ -241,6 +244,7 @@ class Service:
         # Together: a network camera may take up to its read timeout to let go.
         await asyncio.gather(*(runner.stop() for runner in self._cameras.values()))
         await self.pipeline.stop()
+        await self.heap.stop()
         await self.whip.close()
         with contextlib.suppress(TimeoutError):
             await self.drain()
