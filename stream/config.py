@@ -313,6 +313,14 @@ class PipelineConfig(_Section):
         description="seconds between handing the C heap's free pages back to the system "
         "(stream/heap.py); 0: never",
     )
+    heap_mmap_kb: int = Field(
+        default=256,
+        ge=0,
+        le=1048576,
+        title="heap mmap threshold",
+        description="blocks of this many kB and more get a mapping of their own, given back "
+        "when freed (glibc's M_MMAP_THRESHOLD; stream/heap.py); 0: glibc's moving default",
+    )
 
 
 #: Sections whose model another package defines: key -> (module, class name).

@@ -3,18 +3,50 @@
 from __future__ import annotations
 
 import asyncio
+import ctypes
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from stream import metrics
 from stream.config import ServiceConfig
-from stream.heap import HeapTrimmer, malloc_trim, resident_bytes, trim_once
+from stream.heap import HeapTrimmer, fix_mmap_threshold, malloc_trim, resident_bytes, trim_once
 
 needs_trim = pytest.mark.skipif(
     malloc_trim() is None or resident_bytes() is None,
     reason="needs glibc's malloc_trim and /proc (Linux with glibc)",
 )
+
+
+class _MallInfo2(ctypes.Structure):
+    _fields_ = [
+        (name, ctypes.c_size_t)
+        for name in [
+            "arena",
+            "ordblks",
+            "smblks",
+            "hblks",
+            "hblkhd",
+            "usmblks",
+            "fsmblks",
+            "uordblks",
+            "fordblks",
+            "keepcost",
+        ]
+    ]
+
+
+def _mapped_bytes() -> int | None:
+    """Bytes of blocks the C heap serves with mappings of their own (glibc's mallinfo2)."""
+    try:
+        mallinfo2 = ctypes.CDLL(None).mallinfo2
+    except (OSError, AttributeError):
+        return None
+    mallinfo2.restype = _MallInfo2
+    return int(mallinfo2().hblkhd)
 
 
 def _value(counter: object) -> float:
@@ -78,3 +110,49 @@ def test_metrics_show_the_process_memory() -> None:
     if resident_bytes() is not None:
         assert "platewatch_process_resident_memory_bytes" in text
     assert "platewatch_heap_trims_total" in text
+
+
+#: Run in a fresh process, so no free block left in the heap by other tests can serve it.
+_THRESHOLD_PROBE = """
+import sys
+import numpy as np
+from stream.heap import fix_mmap_threshold
+from tests.stream.test_heap import _mapped_bytes
+big = np.ones(1 << 20, np.float64)  # 8 MB, mapped; freeing it raises the moving threshold
+del big
+if sys.argv[1] == "fixed":
+    assert fix_mmap_threshold(256)
+before = _mapped_bytes()
+block = np.ones(75_000, np.float64)  # 600 kB
+during = _mapped_bytes()
+del block
+print(before, during, _mapped_bytes())
+"""
+
+
+def _probe(mode: str) -> tuple[int, int, int]:
+    out = subprocess.run(
+        [sys.executable, "-c", _THRESHOLD_PROBE, mode],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).resolve().parents[2],
+    ).stdout.split()
+    before, during, after = (int(v) for v in out)
+    return before, during, after
+
+
+@pytest.mark.skipif(_mapped_bytes() is None, reason="needs glibc 2.33+ (mallinfo2)")
+def test_fixed_threshold_maps_blocks_the_moving_one_would_not() -> None:
+    # Freeing an 8 MB mapped block raises glibc's moving threshold to 8 MB: from then on a
+    # 600 kB block comes from the arenas. With the threshold fixed at 256 kB it is mapped
+    # on its own, and given back when freed.
+    before, during, after = _probe("moving")
+    assert during == before
+    before, during, after = _probe("fixed")
+    assert during - before >= 600_000
+    assert after == before
+
+
+def test_threshold_zero_leaves_the_default() -> None:
+    assert not fix_mmap_threshold(0)
