@@ -3,7 +3,9 @@
 A fully convolutional network trained by ``python -m model.detect.train_platenet`` on
 synthetic road scenes and the UC3M-LP ``train`` split; weights and their spec are
 committed under ``model/detect/weights/platenet/``. It finds plates directly (no text
-reading), optionally followed by the PP-OCR reading check of ``ppocr`` (``verify``).
+reading). Its candidates are then looked at again by the refiner (``refine``, on by
+default; ``model/detect/refine.py``), which rescores and re-boxes each from the frame at
+full resolution; optionally the PP-OCR reading check of ``ppocr`` follows (``verify``).
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from model.detect.platenet_net import (
     prepare,
 )
 from model.detect.plates import PlateOptions, reads_like_plate
+from model.detect.refine import Refiner
 from model.types import Frame, PlateDetections
 
 log = logging.getLogger(__name__)
@@ -54,8 +57,26 @@ class PlatenetOptions(BackendOptions):
         gt=0,
         lt=1,
         title="plate probability",
-        description="grid cells above it form plates; default: the value in spec.json, "
-        "picked on held-out training images",
+        description="plates scoring below it are dropped: the refiner's score when refine is "
+        "on, else the network's cell probability; default: the value in the refiner's or "
+        "platenet's spec.json, picked on held-out training images",
+    )
+    refine: bool = Field(
+        default=True,
+        title="look again",
+        description="cut a window around each candidate from the full-resolution frame and "
+        "let the refiner network rescore and re-box it (model/detect/refine_net.py)",
+    )
+    candidate_threshold: float | None = Field(
+        default=None,
+        gt=0,
+        lt=1,
+        title="candidate probability",
+        description="with refine: grid cells above it form the candidates looked at again; "
+        "default: the refiner's spec.json",
+    )
+    max_candidates: int = Field(
+        default=16, ge=1, le=256, title="candidates a frame", description="best-scored first"
     )
     verify: bool = Field(
         default=False,
@@ -105,7 +126,16 @@ class PlatenetDetector:
                 f"platenet weights in {folder} do not fit spec.json: {exc}"
             ) from exc
         self.max_side = self.options.max_side or self.spec.max_side
-        self.threshold = self.options.threshold or self.spec.threshold
+        self.refiner: Refiner | None = None
+        if self.options.refine:
+            self.refiner = Refiner(threads=self.options.threads)
+            self.threshold = self.options.threshold or self.refiner.spec.threshold
+            self.candidate_threshold = (
+                self.options.candidate_threshold or self.refiner.spec.candidate_threshold
+            )
+        else:
+            self.threshold = self.options.threshold or self.spec.threshold
+            self.candidate_threshold = self.threshold
         if self.options.verify:
             _ppocr.session(_ppocr.REC_FILE, self.options.threads)  # fail now, not at frame one
         self._run = tf.function(
@@ -130,7 +160,7 @@ class PlatenetDetector:
         part_found, found_scores = [], []
         for x0, y0, window in windows:
             out = np.asarray(self._run(padded_input(window)))[0]
-            part_boxes, part_scores = decode(out, self.threshold)
+            part_boxes, part_scores = decode(out, self.candidate_threshold)
             part_found.append((part_boxes + np.array([x0, y0, 0, 0], np.float32)) / scale)
             found_scores.append(part_scores)
         boxes = (
@@ -139,6 +169,9 @@ class PlatenetDetector:
             else np.zeros((0, 4), np.float32)
         )
         scores = np.concatenate(found_scores) if found_scores else np.zeros((0,), np.float32)
+        if self.refiner is not None and len(boxes):
+            best = np.argsort(-scores, kind="stable")[: self.options.max_candidates]
+            boxes, scores = self.refiner.refine(pixels, boxes[best], self.threshold)
         if not len(boxes):
             return PlateDetections()
         h, w = pixels.shape[:2]
