@@ -52,9 +52,11 @@ VARIANTS: list[tuple[str, str, dict[str, object]]] = [
     ("ppocr float 960, no read check", "ppocr", {"verify": False}),
     ("easyocr (CRAFT, max_side 960)", "easyocr", {}),
     # TensorFlow last: torch (CRAFT) loaded after TensorFlow dies with SIGSEGV.
-    ("platenet (max_side 640)", "platenet", {}),
-    ("platenet max_side 800", "platenet", {"max_side": 800}),
-    ("platenet 640 + read check", "platenet", {"verify": True}),
+    ("platenet (max_side 640, refined)", "platenet", {}),
+    ("platenet 640, no refiner", "platenet", {"refine": False}),
+    ("platenet 800, refined", "platenet", {"max_side": 800}),
+    ("platenet 640, refined + read check", "platenet", {"verify": True}),
+    ("ppocr default + small_plates (platenet refined)", "ppocr", {"small_plates": True}),
 ]
 
 

@@ -1,4 +1,4 @@
-"""End-to-end text search on full scenes: plates cut by the default detector, found by text.
+"""End-to-end text search on full scenes: plates cut by a detector, found by text.
 
     python -m model.eval_scenes ../shared/data/scenes_eu_us [--limit N] [--json] [--reread]
 
@@ -83,12 +83,17 @@ class SceneCrops:
     on_plate: npt.NDArray[np.bool_]
 
 
-def cut_scenes(folder: Path, scenes: list[Scene]) -> SceneCrops:
-    """Run the default detector and cut_crops on every scene."""
-    from model.detect import create_detector
+def cut_scenes(
+    folder: Path,
+    scenes: list[Scene],
+    detector_name: str | None = None,
+    options: dict[str, Any] | None = None,
+) -> SceneCrops:
+    """Run a detector (the default unless named) and cut_crops on every scene."""
+    from model.detect import DEFAULT_DETECTOR, create_detector
     from model.detect.crops import cut_crops
 
-    detector = create_detector()
+    detector = create_detector(detector_name or DEFAULT_DETECTOR, **(options or {}))
     images: list[npt.NDArray[np.uint8]] = []
     readings: list[str] = []
     confidences: list[float] = []
@@ -156,10 +161,23 @@ def score(scenes: list[Scene], crops: SceneCrops, reread: bool = False) -> dict[
     }
 
 
-def evaluate(folder: Path, limit: int | None, reread: bool = False) -> dict[str, Any]:
+def evaluate(
+    folder: Path,
+    limit: int | None,
+    reread: bool = False,
+    detector_name: str | None = None,
+    options: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     """Detector -> crops -> embed (readings handed on unless ``reread``) -> text search."""
+    from model.detect import DEFAULT_DETECTOR
+
     scenes = load_scenes(folder, limit)
-    return {"dataset": str(folder), **score(scenes, cut_scenes(folder, scenes), reread)}
+    crops = cut_scenes(folder, scenes, detector_name, options)
+    return {
+        "dataset": str(folder),
+        "detector": detector_name or DEFAULT_DETECTOR,
+        **score(scenes, crops, reread),
+    }
 
 
 def main() -> int:
@@ -173,9 +191,22 @@ def main() -> int:
         help="read every crop again with the embedder's reader instead of handing on the "
         "detector's readings (the service before it handed them on)",
     )
+    ap.add_argument("--detector", default=None, help="detection backend (default: the default)")
+    ap.add_argument(
+        "-o",
+        "--option",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="detector option, e.g. -o small_plates=true (repeatable)",
+    )
     args = ap.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
-    result = evaluate(Path(args.dir), args.limit, args.reread)
+    from model.detect.report import parse_options
+
+    result = evaluate(
+        Path(args.dir), args.limit, args.reread, args.detector, parse_options(args.option)
+    )
     if args.json:
         print(json.dumps(result, sort_keys=True))
     else:
