@@ -10,9 +10,7 @@ full resolution; optionally the PP-OCR reading check of ``ppocr`` follows (``ver
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +20,7 @@ from pydantic import Field
 from model import _tf
 from model.detect import _ppocr
 from model.detect._frames import scaled_windows, usable_pixels
-from model.detect._ppocr import BackendUnavailableError
+from model.detect._weights import load_net
 from model.detect.crops import cut_quads
 from model.detect.options import BackendOptions
 from model.detect.platenet_net import (
@@ -99,32 +97,15 @@ class PlatenetDetector:
     def __init__(self, options: PlatenetOptions | None = None) -> None:
         self.options = options or PlatenetOptions()
         folder = Path(self.options.weights_dir) if self.options.weights_dir else WEIGHTS_DIR
-        spec_file, weights_file = folder / "spec.json", folder / "weights.npz"
-        if not spec_file.is_file() or not weights_file.is_file():
-            raise BackendUnavailableError(
-                f"platenet weights not found: {folder} needs spec.json and weights.npz "
-                "(make them with `python -m model.detect.train_platenet --export`, or set "
-                "the weights_dir option)"
-            )
-        try:
-            self.spec = NetSpec.load(spec_file)
-            with np.load(weights_file) as stored:
-                weights = [stored[f"arr_{i}"] for i in range(len(stored.files))]
-        except (ValueError, KeyError, OSError, zipfile.BadZipFile) as exc:
-            raise BackendUnavailableError(
-                f"platenet weights in {folder} unreadable: {exc}"
-            ) from exc
-        tf = _tf.tensorflow()
-        with contextlib.suppress(RuntimeError):  # TensorFlow already running: keep its pool
-            tf.config.threading.set_intra_op_parallelism_threads(self.options.threads)
-            tf.config.threading.set_inter_op_parallelism_threads(1)
-        self._model = build_net(self.spec)
-        try:
-            self._model.set_weights(weights)
-        except ValueError as exc:
-            raise BackendUnavailableError(
-                f"platenet weights in {folder} do not fit spec.json: {exc}"
-            ) from exc
+        self.spec, self._model = load_net(
+            folder,
+            "platenet",
+            "make them with `python -m model.detect.train_platenet --export`, or set the "
+            "weights_dir option",
+            NetSpec.load,
+            build_net,
+            self.options.threads,
+        )
         self.max_side = self.options.max_side or self.spec.max_side
         self.refiner: Refiner | None = None
         if self.options.refine:
@@ -138,6 +119,7 @@ class PlatenetDetector:
             self.candidate_threshold = self.threshold
         if self.options.verify:
             _ppocr.session(_ppocr.REC_FILE, self.options.threads)  # fail now, not at frame one
+        tf = _tf.tensorflow()
         self._run = tf.function(
             lambda x: self._model(x, training=False),
             input_signature=[tf.TensorSpec((1, None, None, 3), tf.float32)],

@@ -9,8 +9,6 @@ plate (candidates that end up on the same plate are joined; the best-scored one 
 
 from __future__ import annotations
 
-import contextlib
-import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +16,7 @@ import numpy as np
 import numpy.typing as npt
 
 from model import _tf
-from model.detect._ppocr import BackendUnavailableError
+from model.detect._weights import load_net
 from model.detect.evaluate import iou
 from model.detect.refine_net import (
     WEIGHTS_DIR,
@@ -51,30 +49,15 @@ class Refiner:
 
     def __init__(self, folder: Path | None = None, threads: int = 1) -> None:
         folder = folder or WEIGHTS_DIR
-        spec_file, weights_file = folder / "spec.json", folder / "weights.npz"
-        if not spec_file.is_file() or not weights_file.is_file():
-            raise BackendUnavailableError(
-                f"refiner weights not found: {folder} needs spec.json and weights.npz "
-                "(make them with `python -m model.detect.train_refine --export`, or set "
-                "refine=false)"
-            )
-        try:
-            self.spec = RefineSpec.load(spec_file)
-            with np.load(weights_file) as stored:
-                weights = [stored[f"arr_{i}"] for i in range(len(stored.files))]
-        except (ValueError, KeyError, OSError, zipfile.BadZipFile) as exc:
-            raise BackendUnavailableError(f"refiner weights in {folder} unreadable: {exc}") from exc
+        self.spec, self._model = load_net(
+            folder,
+            "refiner",
+            "make them with `python -m model.detect.train_refine --export`, or set refine=false",
+            RefineSpec.load,
+            build_net,
+            threads,
+        )
         tf = _tf.tensorflow()
-        with contextlib.suppress(RuntimeError):  # TensorFlow already running: keep its pool
-            tf.config.threading.set_intra_op_parallelism_threads(threads)
-            tf.config.threading.set_inter_op_parallelism_threads(1)
-        self._model = build_net(self.spec)
-        try:
-            self._model.set_weights(weights)
-        except ValueError as exc:
-            raise BackendUnavailableError(
-                f"refiner weights in {folder} do not fit spec.json: {exc}"
-            ) from exc
         shape = (None, self.spec.height, self.spec.width, 3)
         self._run = tf.function(
             lambda x: self._model(x, training=False),
