@@ -28,6 +28,7 @@ import logging
 import os
 import time
 import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -57,8 +58,11 @@ class Sample:
     boxes: npt.NDArray[np.float32]
 
 
-def load_uc3m(folder: Path, max_side: int) -> tuple[list[Sample], list[Sample]]:
-    """(training, held-out) samples of the ``train`` split, scaled to ``max_side``."""
+def uc3m_train_images(
+    folder: Path,
+) -> Iterator[tuple[bool, npt.NDArray[np.uint8], npt.NDArray[np.float32]]]:
+    """(held out, BGR image, true boxes) of each readable image of the ``train`` split, in
+    file-name order; every 10th image is held out to pick thresholds."""
     by_file: dict[str, list[list[float]]] = {}
     with (folder / "labels.csv").open(newline="") as fh:
         for row in csv.DictReader(fh):
@@ -67,16 +71,20 @@ def load_uc3m(folder: Path, max_side: int) -> tuple[list[Sample], list[Sample]]:
             by_file.setdefault(row["file"], []).append(
                 [float(row[k]) for k in ("x", "y", "w", "h")]
             )
-    train: list[Sample] = []
-    held: list[Sample] = []
     for i, name in enumerate(sorted(by_file)):
         img = cv2.imread(str(folder / name), cv2.IMREAD_COLOR)
-        if img is None:
-            continue
+        if img is not None:
+            yield i % 10 == 9, np.asarray(img, np.uint8), np.array(by_file[name], np.float32)
+
+
+def load_uc3m(folder: Path, max_side: int) -> tuple[list[Sample], list[Sample]]:
+    """(training, held-out) samples of the ``train`` split, scaled to ``max_side``."""
+    train: list[Sample] = []
+    held: list[Sample] = []
+    for is_held, img, boxes in uc3m_train_images(folder):
         scale = max_side / max(img.shape[:2])
-        img = cv2.resize(img, None, fx=scale, fy=scale, interpolation=cv2.INTER_LINEAR)
-        sample = Sample(np.asarray(img, np.uint8), np.array(by_file[name], np.float32) * scale)
-        (held if i % 10 == 9 else train).append(sample)
+        small = cv2.resize(img, None, fx=scale, fy=scale, interpolation=cv2.INTER_LINEAR)
+        (held if is_held else train).append(Sample(np.asarray(small, np.uint8), boxes * scale))
     return train, held
 
 

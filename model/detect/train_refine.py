@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import csv
 import json
 import logging
 import os
@@ -57,6 +56,7 @@ from model.detect.refine_net import (
     cut_windows,
     windows_for,
 )
+from model.detect.train_platenet import uc3m_train_images
 from model.types import PlateDetections
 
 log = logging.getLogger(__name__)
@@ -97,21 +97,10 @@ class Windows:
 
 def load_uc3m(folder: Path) -> tuple[list[Image], list[Image]]:
     """(training, held-out) images of the ``train`` split at their own size."""
-    by_file: dict[str, list[list[float]]] = {}
-    with (folder / "labels.csv").open(newline="") as fh:
-        for row in csv.DictReader(fh):
-            if row["split"] == "train":
-                by_file.setdefault(row["file"], []).append(
-                    [float(row[k]) for k in ("x", "y", "w", "h")]
-                )
     train: list[Image] = []
     held: list[Image] = []
-    for i, name in enumerate(sorted(by_file)):
-        img = cv2.imread(str(folder / name), cv2.IMREAD_COLOR)
-        if img is None:
-            continue
-        item = Image(np.asarray(img, np.uint8), np.array(by_file[name], np.float32))
-        (held if i % 10 == 9 else train).append(item)
+    for is_held, img, boxes in uc3m_train_images(folder):
+        (held if is_held else train).append(Image(img, boxes))
     return train, held
 
 
