@@ -32,11 +32,20 @@ def _say(line: str) -> None:
     print(line, flush=True)
 
 
+def _tune_heap(config: Any) -> None:
+    """The C heap's settings, before the models load and their threads start."""
+    from stream.heap import tune_allocator
+
+    tune_allocator(config.pipeline.heap_mmap_kb, config.pipeline.heap_arenas)
+
+
 def _serve(args: argparse.Namespace) -> int:
     from stream.config import load_config
-    from stream.run import run_service
 
     config = load_config(args.config)
+    _tune_heap(config)
+    from stream.run import run_service
+
     return run_service(config, data=args.data, port=args.port, announce=_say)
 
 
@@ -57,10 +66,11 @@ def _demo(args: argparse.Namespace) -> int:
 
         print(yaml.safe_dump(DEMO_CONFIG, sort_keys=False), end="")
         return 0
+    config = parse_config({**DEMO_CONFIG, "http": {"host": "127.0.0.1", "port": args.port}})
+    _tune_heap(config)
+    _prepare_demo(args.data)
     from stream.run import run_service
 
-    config = parse_config({**DEMO_CONFIG, "http": {"host": "127.0.0.1", "port": args.port}})
-    _prepare_demo(args.data)
     return run_service(config, data=args.data, port=args.port, announce=_say)
 
 

@@ -321,6 +321,14 @@ class PipelineConfig(_Section):
         description="blocks of this many kB and more get a mapping of their own, given back "
         "when freed (glibc's M_MMAP_THRESHOLD; stream/heap.py); 0: glibc's moving default",
     )
+    heap_arenas: int = Field(
+        default=2,
+        ge=0,
+        le=1024,
+        title="malloc arenas",
+        description="the most C heap arenas the service's threads share (glibc's "
+        "M_ARENA_MAX; stream/heap.py); 0: glibc's default, eight a core",
+    )
 
 
 #: Sections whose model another package defines: key -> (module, class name).

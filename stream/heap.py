@@ -16,8 +16,14 @@ the vector index and the readings held in memory grow with every stored sighting
 
 So the service fixes the threshold at start (``pipeline.heap_mmap_kb``, 256; 0 leaves
 glibc's moving default) and still hands whole free pages inside the arenas back every
-``pipeline.heap_trim_s`` seconds (``malloc_trim(0)``, off the event loop). Where the C
-library is not glibc (musl, macOS) neither is done.
+``pipeline.heap_trim_s`` seconds (``malloc_trim(0)``, off the event loop).
+
+glibc also gives each new thread an arena of its own, up to eight per core: the service's
+threads (camera readers, detector, embedder, the store writer, the HTTP server, and the
+thread pools of onnxruntime and TensorFlow) each keep their own free pieces, which no
+other thread's allocation can reuse. The service caps the arenas (``pipeline.heap_arenas``,
+2; glibc's ``M_ARENA_MAX``) before it loads anything, so the threads share them. Where the
+C library is not glibc (musl, macOS) none of this is done.
 """
 
 from __future__ import annotations
@@ -49,23 +55,42 @@ def malloc_trim() -> Callable[[], int] | None:
     return lambda: int(trim(0))
 
 
-#: glibc's mallopt parameter number for the mmap threshold (malloc.h).
+#: glibc's mallopt parameter numbers (malloc.h).
 M_MMAP_THRESHOLD = -3
+M_ARENA_MAX = -8
 
 
-def fix_mmap_threshold(kb: int) -> bool:
-    """Serve blocks of at least ``kb`` kB with mappings of their own, always (glibc's
-    ``mallopt(M_MMAP_THRESHOLD)``, which also stops the threshold moving). True when set;
-    False where there is no glibc or ``kb`` is 0."""
-    if kb <= 0:
-        return False
+def _mallopt(param: int, value: int) -> bool:
+    """glibc's ``mallopt``; False where there is none or it refused."""
     try:
         mallopt = ctypes.CDLL(None).mallopt
     except (OSError, AttributeError):
         return False
     mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
     mallopt.restype = ctypes.c_int
-    return bool(mallopt(M_MMAP_THRESHOLD, kb * 1024))
+    return bool(mallopt(param, value))
+
+
+def fix_mmap_threshold(kb: int) -> bool:
+    """Serve blocks of at least ``kb`` kB with mappings of their own, always (glibc's
+    ``mallopt(M_MMAP_THRESHOLD)``, which also stops the threshold moving). True when set;
+    False where there is no glibc or ``kb`` is 0."""
+    return kb > 0 and _mallopt(M_MMAP_THRESHOLD, kb * 1024)
+
+
+def limit_arenas(count: int) -> bool:
+    """Let threads share at most ``count`` malloc arenas (glibc's ``mallopt(M_ARENA_MAX)``).
+    Threads that already hold an arena keep it, so call this before threads start. True
+    when set; False where there is no glibc or ``count`` is 0 (glibc's default: eight a core)."""
+    return count > 0 and _mallopt(M_ARENA_MAX, count)
+
+
+def tune_allocator(mmap_kb: int, arenas: int) -> None:
+    """Both settings at once, logged: what ``platewatch serve`` does before it loads the models."""
+    if limit_arenas(arenas):
+        log.info("C heap: threads share at most %d malloc arenas", arenas)
+    if fix_mmap_threshold(mmap_kb):
+        log.info("C heap: blocks of %d kB and more mapped on their own", mmap_kb)
 
 
 def resident_bytes() -> int | None:
@@ -89,12 +114,13 @@ def trim_once(trim: Callable[[], int]) -> int:
 
 
 class HeapTrimmer:
-    """Fixes the mmap threshold at start (``mmap_kb``), then calls :func:`trim_once`
-    every ``every_s`` seconds on a worker thread until stopped."""
+    """Sets the allocator (:func:`tune_allocator`: ``mmap_kb``, ``arenas``) at start, then
+    calls :func:`trim_once` every ``every_s`` seconds on a worker thread until stopped."""
 
-    def __init__(self, every_s: float, mmap_kb: int = 256) -> None:
+    def __init__(self, every_s: float, mmap_kb: int = 256, arenas: int = 2) -> None:
         self.every_s = every_s
         self.mmap_kb = mmap_kb
+        self.arenas = arenas
         self._trim = malloc_trim()
         self._task: asyncio.Task[None] | None = None
 
@@ -103,8 +129,7 @@ class HeapTrimmer:
         return self._task is not None
 
     def start(self) -> None:
-        if fix_mmap_threshold(self.mmap_kb):
-            log.info("C heap: blocks of %d kB and more mapped on their own", self.mmap_kb)
+        tune_allocator(self.mmap_kb, self.arenas)
         if self.every_s <= 0:
             return
         if self._trim is None:

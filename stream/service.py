@@ -88,7 +88,8 @@ class Service:
         self._store_pool = ThreadPoolExecutor(1, thread_name_prefix="store")  # one writer
         self._writer: asyncio.Task[None] | None = None
         self._pending = 0  # batches handed to the writer and not yet stored
-        self.heap = HeapTrimmer(config.pipeline.heap_trim_s, config.pipeline.heap_mmap_kb)
+        heap = config.pipeline
+        self.heap = HeapTrimmer(heap.heap_trim_s, heap.heap_mmap_kb, heap.heap_arenas)
         self.cluster: Any = None  # stream.cluster.LeaseKeeper in cluster mode
         self.started = False
 

@@ -13,7 +13,14 @@ import pytest
 
 from stream import metrics
 from stream.config import ServiceConfig
-from stream.heap import HeapTrimmer, fix_mmap_threshold, malloc_trim, resident_bytes, trim_once
+from stream.heap import (
+    HeapTrimmer,
+    fix_mmap_threshold,
+    limit_arenas,
+    malloc_trim,
+    resident_bytes,
+    trim_once,
+)
 
 needs_trim = pytest.mark.skipif(
     malloc_trim() is None or resident_bytes() is None,
@@ -156,3 +163,54 @@ def test_fixed_threshold_maps_blocks_the_moving_one_would_not() -> None:
 
 def test_threshold_zero_leaves_the_default() -> None:
     assert not fix_mmap_threshold(0)
+
+
+#: Four threads alive at once, each allocating C heap blocks; glibc's malloc_stats then
+#: prints one "Arena N:" section per arena to stderr.
+_ARENA_PROBE = """
+import ctypes, sys, threading
+import numpy as np
+from stream.heap import limit_arenas
+if sys.argv[1] != "0":
+    assert limit_arenas(int(sys.argv[1]))
+ready = threading.Barrier(5)
+done = threading.Event()
+def work():
+    blocks = [np.ones(1000 + i) for i in range(50)]  # 8 kB blocks: from an arena
+    ready.wait()
+    done.wait()
+threads = [threading.Thread(target=work) for _ in range(4)]
+for t in threads:
+    t.start()
+ready.wait()
+ctypes.CDLL(None).malloc_stats()
+done.set()
+for t in threads:
+    t.join()
+"""
+
+
+def _arenas(limit: int) -> int:
+    err = subprocess.run(
+        [sys.executable, "-c", _ARENA_PROBE, str(limit)],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).resolve().parents[2],
+    ).stderr
+    return sum(line.startswith("Arena ") for line in err.splitlines())
+
+
+@pytest.mark.skipif(_mapped_bytes() is None, reason="needs glibc 2.33+ (malloc_stats, mallopt)")
+def test_arena_limit_makes_threads_share() -> None:
+    # By default each of the four threads gets an arena of its own (glibc allows eight a
+    # core); capped at 2, the main thread's and one more are all there are.
+    assert _arenas(0) >= 5
+    assert _arenas(2) == 2
+    assert not limit_arenas(0)
+
+
+def test_arena_default_and_bounds() -> None:
+    assert ServiceConfig().pipeline.heap_arenas == 2
+    with pytest.raises(ValueError, match="heap_arenas"):
+        ServiceConfig.model_validate({"pipeline": {"heap_arenas": -1}})
