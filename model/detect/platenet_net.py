@@ -59,6 +59,21 @@ class NetSpec:
         )
 
 
+def conv_bn_block(layers: Any, x: Any, ch: int, kernel: int = 1, stride: int = 1) -> Any:
+    """Convolution, batch norm, ReLU (``layers``: keras.layers)."""
+    x = layers.Conv2D(ch, kernel, stride, padding="same", use_bias=False)(x)
+    x = layers.BatchNormalization()(x)
+    return layers.ReLU()(x)
+
+
+def sep_block(layers: Any, x: Any, ch: int, stride: int = 1, kernel: int = 3) -> Any:
+    """Depthwise-separable block: depthwise conv, batch norm, ReLU, then a 1x1 conv_bn."""
+    x = layers.DepthwiseConv2D(kernel, stride, padding="same", use_bias=False)(x)
+    x = layers.BatchNormalization()(x)
+    x = layers.ReLU()(x)
+    return conv_bn_block(layers, x, ch)
+
+
 def build_net(spec: NetSpec) -> Any:
     """The Keras model: (B, H, W, 3) float in [0, 1] -> (B, H/4, W/4, 5) (logit, l, t, r, b).
 
@@ -70,15 +85,10 @@ def build_net(spec: NetSpec) -> Any:
     w1, w2, w3, w4 = spec.widths
 
     def conv_bn(x: Any, ch: int, kernel: int = 1, stride: int = 1) -> Any:
-        x = layers.Conv2D(ch, kernel, stride, padding="same", use_bias=False)(x)
-        x = layers.BatchNormalization()(x)
-        return layers.ReLU()(x)
+        return conv_bn_block(layers, x, ch, kernel, stride)
 
     def sep(x: Any, ch: int, stride: int = 1, kernel: int = 3) -> Any:
-        x = layers.DepthwiseConv2D(kernel, stride, padding="same", use_bias=False)(x)
-        x = layers.BatchNormalization()(x)
-        x = layers.ReLU()(x)
-        return conv_bn(x, ch)
+        return sep_block(layers, x, ch, stride, kernel)
 
     inp = keras.Input((None, None, 3))
     x = conv_bn(inp, w1, 3, 2)  # 1/2

@@ -26,6 +26,7 @@ import numpy as np
 import numpy.typing as npt
 
 from model import _tf
+from model.detect.platenet_net import conv_bn_block, sep_block
 
 #: The committed weights and their spec.
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights" / "refine"
@@ -127,15 +128,10 @@ def build_net(spec: RefineSpec) -> Any:
     w1, w2, w3, w4 = spec.widths
 
     def conv_bn(x: Any, ch: int, kernel: int = 1, stride: int = 1) -> Any:
-        x = layers.Conv2D(ch, kernel, stride, padding="same", use_bias=False)(x)
-        x = layers.BatchNormalization()(x)
-        return layers.ReLU()(x)
+        return conv_bn_block(layers, x, ch, kernel, stride)
 
     def sep(x: Any, ch: int, stride: int = 1) -> Any:
-        x = layers.DepthwiseConv2D(3, stride, padding="same", use_bias=False)(x)
-        x = layers.BatchNormalization()(x)
-        x = layers.ReLU()(x)
-        return conv_bn(x, ch)
+        return sep_block(layers, x, ch, stride)
 
     inp = keras.Input((spec.height, spec.width, 3))
     x = conv_bn(inp, w1, 3, 1)
