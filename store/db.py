@@ -25,8 +25,16 @@ class StoreOpenError(PlatewatchError, RuntimeError):
     """The database could not be opened or migrated; the message says which and why."""
 
 
+#: Each SQLite connection's own page cache, in KiB. SQLite's default (2,000 KiB) is per
+#: connection, and the pool holds up to 15: a long-running service's caches then fill as the
+#: file grows, up to ~30 MB. Pages beyond it are read through the system's page cache,
+#: which is shared and given back under pressure.
+SQLITE_CACHE_KIB = 256
+
+
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur = dbapi_conn.cursor()
+    cur.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
     cur.execute("PRAGMA journal_mode=WAL")
     # FULL: a committed sighting survives a crash of the process and of the machine.
     cur.execute("PRAGMA synchronous=FULL")
