@@ -311,3 +311,18 @@ def test_frame_thumbnail_keeps_the_frame_size_of_its_box(target: tuple[str, Path
     assert got.frame_path and max(cv2.imread(str(data / got.frame_path)).shape) == 640
     assert store.get_sighting(b.id).frame_size is None
     store.close()
+
+
+def test_sqlite_connections_keep_a_small_page_cache(tmp_path: Path) -> None:
+    # Each pooled connection's private cache is capped (store.db.SQLITE_CACHE_KIB), so a
+    # long-running service's memory does not grow with the file; WAL and FULL sync stay.
+    from sqlalchemy import text
+
+    from store.db import SQLITE_CACHE_KIB, make_engine
+
+    engine = make_engine(tmp_path)
+    with engine.connect() as conn:
+        assert conn.execute(text("PRAGMA cache_size")).scalar() == -SQLITE_CACHE_KIB
+        assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        assert conn.execute(text("PRAGMA synchronous")).scalar() == 2  # FULL
+    engine.dispose()
