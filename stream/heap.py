@@ -31,6 +31,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ctypes
+import functools
 import logging
 import os
 from collections.abc import Callable
@@ -85,8 +86,11 @@ def limit_arenas(count: int) -> bool:
     return count > 0 and _mallopt(M_ARENA_MAX, count)
 
 
+@functools.cache
 def tune_allocator(mmap_kb: int, arenas: int) -> None:
-    """Both settings at once, logged: what ``platewatch serve`` does before it loads the models."""
+    """Both settings at once, logged: what ``platewatch serve`` does before it loads the models.
+    They hold for the whole process, so the same settings again (the service's start, after
+    the command set them) do nothing."""
     if limit_arenas(arenas):
         log.info("C heap: threads share at most %d malloc arenas", arenas)
     if fix_mmap_threshold(mmap_kb):

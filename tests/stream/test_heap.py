@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import ctypes
+import logging
 import subprocess
 import sys
 from pathlib import Path
@@ -20,6 +21,7 @@ from stream.heap import (
     malloc_trim,
     resident_bytes,
     trim_once,
+    tune_allocator,
 )
 
 needs_trim = pytest.mark.skipif(
@@ -214,3 +216,13 @@ def test_arena_default_and_bounds() -> None:
     assert ServiceConfig().pipeline.heap_arenas == 2
     with pytest.raises(ValueError, match="heap_arenas"):
         ServiceConfig.model_validate({"pipeline": {"heap_arenas": -1}})
+
+
+def test_allocator_settings_are_applied_once(caplog: pytest.LogCaptureFixture) -> None:
+    # `platewatch serve` sets them before the models load, and the service's start asks
+    # again with the same values: the second time does nothing (and logs nothing).
+    tune_allocator(256, 2)
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="stream.heap"):
+        tune_allocator(256, 2)
+    assert not caplog.records
