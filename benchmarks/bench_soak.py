@@ -130,25 +130,70 @@ def verdict(minutes: Sequence[float], rss_mb: Sequence[float], length_min: float
     )
 
 
+def part_slope(rows: Sequence[dict[str, Any]], key: str, from_min: float) -> float:
+    """Least-squares slope (per hour) of one sampled figure from ``from_min`` on; nan when
+    fewer than two samples."""
+    points = [(r["minute"], r[key]) for r in rows if r["minute"] >= from_min]
+    if len(points) < 2:
+        return float("nan")
+    t, y = np.asarray(points, float).T
+    return float(np.polyfit(t, y, 1)[0]) * 60
+
+
 # --- the service, measured from outside --------------------------------------------------
 
 
 def proc_figures(pid: int) -> dict[str, float]:
-    """Resident memory (MB; also its anonymous and file-backed parts), open file
-    descriptors and threads of a process, from /proc."""
+    """Resident memory (MB; also its anonymous and file-backed parts, and the anonymous
+    part by kind of mapping), open file descriptors and threads of a process, from /proc."""
     status = Path(f"/proc/{pid}/status").read_text()
 
     def field(name: str) -> int:
         return int(re.search(rf"^{name}:\s+(\d+)", status, re.M).group(1))  # type: ignore[union-attr]
 
     fds = len(os.listdir(f"/proc/{pid}/fd"))
+    split = anon_by_kind(Path(f"/proc/{pid}/smaps").read_text())
     return {
+        **{f"anon_{kind}_mb": round(mb, 2) for kind, mb in split.items()},
         "rss_mb": field("VmRSS") / 1024,
         "rss_anon_mb": field("RssAnon") / 1024,
         "rss_file_mb": field("RssFile") / 1024,
         "fds": fds,
         "threads": field("Threads"),
     }
+
+
+#: glibc's non-main malloc arenas are mappings of up to 64 MiB aligned to 64 MiB; a thread's
+#: stack (pthread's default) is an 8 MiB mapping.
+ARENA_ALIGN = 64 << 20
+STACK_KB = 8192
+_MAPPING = re.compile(r"^([0-9a-f]+)-([0-9a-f]+) (\S{4}) \S+ \S+ (\d+)\s*(.*)$")
+ANON_KINDS = ("heap", "arenas", "stacks", "other")
+
+
+def anon_by_kind(smaps: str) -> dict[str, float]:
+    """Anonymous resident memory (MB) of a process split by kind of mapping, from the
+    text of /proc/PID/smaps: the main heap (``[heap]``: the main arena), the other malloc
+    arenas (64 MiB-aligned mappings), thread stacks (8 MiB mappings and ``[stack]``) and
+    the rest (large malloc blocks, obmalloc's arenas, native libraries' own mappings)."""
+    kb = dict.fromkeys(ANON_KINDS, 0)
+    kind = "other"
+    for line in smaps.splitlines():
+        head = _MAPPING.match(line)
+        if head:
+            start, end, _perms, _inode, name = head.groups()
+            lo, size_kb = int(start, 16), (int(end, 16) - int(start, 16)) // 1024
+            if name == "[heap]":
+                kind = "heap"
+            elif name == "[stack]" or (not name and size_kb == STACK_KB):
+                kind = "stacks"
+            elif not name and lo % ARENA_ALIGN == 0 and size_kb <= ARENA_ALIGN // 1024:
+                kind = "arenas"
+            else:
+                kind = "other"
+        elif line.startswith("Anonymous:"):
+            kb[kind] += int(line.split()[1])
+    return {k: v / 1024 for k, v in kb.items()}
 
 
 def metric_total(text: str, name: str) -> float:
@@ -476,6 +521,13 @@ def report(
         f"{settled['rss_file_mb']:.1f} -> {last['rss_file_mb']:.1f} MB from warm-up to the "
         f"end; threads {first['threads']} -> "
         f"{last['threads']}; open files {first['fds']} -> {last['fds']}",
+        "- anonymous memory by kind of mapping (from /proc/PID/smaps), after warm-up -> end, "
+        "least-squares slope after warm-up: "
+        + "; ".join(
+            f"{kind} {settled[f'anon_{kind}_mb']:.1f} -> {last[f'anon_{kind}_mb']:.1f} MB "
+            f"({part_slope(rows, f'anon_{kind}_mb', length / 4):+.1f} MB/h)"
+            for kind in ANON_KINDS
+        ),
         f"- frames received {last['frames_received']}, processed {last['frames_processed']}, "
         f"dropped {last['frames_dropped']}; camera reconnects {last['reconnects']}",
         f"- sightings stored {last['sightings']}; alerts raised {last['alerts']}, delivered "

@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from benchmarks._report import add_entry, command_line, entry_text, insert_entry
-from benchmarks.bench_soak import verdict
+from benchmarks.bench_soak import anon_by_kind, part_slope, verdict
 
 DOC = """# Benchmarks
 
@@ -95,3 +96,54 @@ def test_a_step_after_warm_up_counts_as_growth() -> None:
 def test_too_few_samples_give_no_verdict() -> None:
     with pytest.raises(ValueError, match="after the warm-up"):
         verdict([0.0, 1.0], [800.0, 801.0], 60)
+
+
+SMAPS = """\
+55d0c0000000-55d0c2000000 rw-p 00000000 00:00 0                          [heap]
+Size:              32768 kB
+Anonymous:         30000 kB
+7f3c04000000-7f3c06000000 rw-p 00000000 00:00 0
+Size:              32768 kB
+Anonymous:          2048 kB
+7f3c06000000-7f3c08000000 ---p 00000000 00:00 0
+Size:              32768 kB
+Anonymous:             0 kB
+7f3c10000000-7f3c10800000 rw-p 00000000 00:00 0
+Size:               8192 kB
+Anonymous:            64 kB
+7f3c10801000-7f3c11000000 rw-p 00000000 00:00 0
+Size:               8188 kB
+Anonymous:          1024 kB
+7f3c20000000-7f3c20010000 r-xp 00000000 08:01 1234                       /usr/lib/libc.so.6
+Size:                 64 kB
+Anonymous:             4 kB
+7ffd00000000-7ffd00021000 rw-p 00000000 00:00 0                          [stack]
+Size:                132 kB
+Anonymous:           132 kB
+"""
+
+
+def test_anonymous_memory_is_split_by_kind_of_mapping() -> None:
+    split = anon_by_kind(SMAPS)
+    assert split["heap"] == pytest.approx(30000 / 1024)
+    assert split["arenas"] == pytest.approx(2048 / 1024)  # the 64 MiB-aligned arena, not its tail
+    assert split["stacks"] == pytest.approx((64 + 132) / 1024)  # an 8 MiB mapping and [stack]
+    assert split["other"] == pytest.approx((1024 + 4) / 1024)  # an odd-sized block, a library
+
+
+def test_the_split_of_a_live_process_adds_up_to_its_anonymous_memory() -> None:
+    before = anon_by_kind(Path("/proc/self/smaps").read_text())
+    status = Path("/proc/self/status").read_text()
+    rss_anon_mb = int(status.split("RssAnon:")[1].split()[0]) / 1024
+    assert sum(before.values()) == pytest.approx(rss_anon_mb, rel=0.05)
+    block = np.ones(48 << 20, np.uint8)  # 48 MiB: its own mapping, outside the heap
+    after = anon_by_kind(Path("/proc/self/smaps").read_text())
+    assert after["other"] - before["other"] == pytest.approx(48, abs=4)
+    del block
+
+
+def test_a_figure_s_slope_is_taken_after_the_warm_up() -> None:
+    rows = [{"minute": m, "x": 100.0 if m < 15 else 100.0 + (m - 15) / 60} for m in range(61)]
+    assert part_slope(rows, "x", 15) == pytest.approx(1.0)
+    assert part_slope(rows, "x", 0) < 0.9  # the flat warm-up drags it down
+    assert part_slope(rows, "x", 61) != part_slope(rows, "x", 61)  # nan: no samples
