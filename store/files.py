@@ -24,16 +24,24 @@ def _check_image(image: npt.NDArray[np.uint8], what: str) -> None:
         raise StoreError(f"{what} is empty ({image.shape})")
 
 
+def thumbnail(image: npt.NDArray[np.uint8], max_side: int) -> npt.NDArray[np.uint8]:
+    """``image`` scaled down (area averaging) so its longest side is at most ``max_side``
+    pixels; the image itself when it is no larger (or ``max_side`` is 0)."""
+    if not max_side or max(image.shape[:2]) <= max_side:
+        return image
+    scale = max_side / max(image.shape[:2])
+    return np.asarray(
+        cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA), np.uint8
+    )
+
+
 def write_jpeg(
     root: Path, kind: str, when: datetime, image: npt.NDArray[np.uint8], max_side: int = 0
 ) -> str:
-    """Write ``image`` under root/kind/YYYY/MM/DD/ and return its path relative to root."""
+    """Write ``image`` (scaled down to ``max_side``, if given) under root/kind/YYYY/MM/DD/
+    and return its path relative to root."""
     _check_image(image, kind)
-    if max_side and max(image.shape[:2]) > max_side:
-        scale = max_side / max(image.shape[:2])
-        image = np.asarray(
-            cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA), np.uint8
-        )
+    image = thumbnail(image, max_side)
     rel = Path(kind) / f"{when:%Y/%m/%d}" / f"{uuid.uuid4().hex}.jpg"
     path = root / rel
     path.parent.mkdir(parents=True, exist_ok=True)

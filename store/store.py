@@ -57,6 +57,19 @@ def _size(width: int | None, height: int | None) -> tuple[int, int] | None:
     return (int(width), int(height)) if width and height else None
 
 
+def _frame_size(s: NewSighting) -> tuple[int | None, int | None]:
+    """(width, height) of the frame a new sighting's box is in: its stated size, else its
+    frame's; (None, None) without a frame."""
+    if s.frame is None:
+        return None, None
+    if s.frame_size is None:
+        return int(s.frame.shape[1]), int(s.frame.shape[0])
+    width, height = s.frame_size
+    if int(width) < 1 or int(height) < 1:
+        raise StoreError(f"frame_size must be a positive (width, height), not {s.frame_size}")
+    return int(width), int(height)
+
+
 def sighting_of(row: Row[Any]) -> Sighting:
     m = row._mapping
     return Sighting(
@@ -218,6 +231,7 @@ class Store:
             if not s.camera:
                 raise StoreError("a sighting needs a camera name")
             first = _utc(s.first_seen)
+            width, height = _frame_size(s)
             rows.append(
                 {
                     "camera_id": s.camera,
@@ -231,8 +245,8 @@ class Store:
                     "crop_path": None,
                     "frame_path": None,
                     "source_file": s.source_file,
-                    "frame_width": int(s.frame.shape[1]) if s.frame is not None else None,
-                    "frame_height": int(s.frame.shape[0]) if s.frame is not None else None,
+                    "frame_width": width,
+                    "frame_height": height,
                     "reading": s.reading[:32],
                     "reading_confidence": float(s.reading_confidence),
                     "detector_score": float(s.detector_score),

@@ -27,6 +27,8 @@ class NewSighting:
     box: x, y, w, h of the best crop in its frame (pixels).
     crop: (h, w, 3) uint8 BGR best crop, written as a JPEG into the data folder.
     frame: optional (H, W, 3) uint8 BGR frame the crop came from (kept as a thumbnail).
+    frame_size: (width, height) of the frame ``box`` is in, when ``frame`` was already
+      scaled down; None: the size of ``frame``.
     """
 
     camera: str
@@ -38,6 +40,7 @@ class NewSighting:
     box: tuple[float, float, float, float] = (0.0, 0.0, 0.0, 0.0)
     crop: npt.NDArray[np.uint8] | None = None
     frame: npt.NDArray[np.uint8] | None = None
+    frame_size: tuple[int, int] | None = None
     reading: str = ""
     reading_confidence: float = 0.0
     detector_score: float = 0.0

@@ -30,6 +30,7 @@ def new_sighting(plate: PassingPlate, model_version: str) -> NewSighting:
         box=(x, y, w, h),
         crop=plate.crop,
         frame=plate.frame,
+        frame_size=plate.frame_size,
         reading=plate.reading,
         reading_confidence=plate.reading_confidence,
         detector_score=plate.detection_score,

@@ -25,6 +25,7 @@ import numpy.typing as npt
 
 from alphabet.text import edit_distance
 from model.types import Embeddings, Frame, PlateCrops
+from store.files import FRAME_THUMB_SIDE, thumbnail
 from stream.config import TrackingConfig
 
 
@@ -32,8 +33,9 @@ from stream.config import TrackingConfig
 class PassingPlate:
     """One plate's pass in front of one camera: what becomes a stored sighting.
 
-    crop: (h, w, 3) uint8 BGR, the best view; frame: the (H, W, 3) frame it was cut from.
-    box: (4,) x, y, w, h of that view.
+    crop: (h, w, 3) uint8 BGR, the best view; frame: a thumbnail (longest side at most
+    store.files.FRAME_THUMB_SIDE) of the frame it was cut from, whose full size
+    (width, height) is ``frame_size``. box: (4,) x, y, w, h of that view in the full frame.
     vector: (D,) float32 unit embedding of that crop. first_arrived, arrived:
     time.monotonic() at which the frames of the first and last detection arrived (for
     end-to-end latency).
@@ -53,6 +55,7 @@ class PassingPlate:
     first_arrived: float
     arrived: float
     track: str = ""
+    frame_size: tuple[int, int] | None = None
 
 
 @dataclass(frozen=True)
@@ -81,9 +84,17 @@ class _View:
 
     quality: float
     crop: npt.NDArray[np.uint8]
-    frame: npt.NDArray[np.uint8]
+    frame: npt.NDArray[np.uint8]  # a thumbnail: an open track holds no full frame
+    frame_size: tuple[int, int]
     box: npt.NDArray[np.float32]
     vector: npt.NDArray[np.float32]
+
+    @classmethod
+    def of(cls, quality: float, seen: _Seen, frame: Frame) -> _View:
+        pixels = frame.pixels
+        small = thumbnail(pixels, FRAME_THUMB_SIDE)
+        size = (int(pixels.shape[1]), int(pixels.shape[0]))
+        return cls(quality, seen.image, small, size, seen.box, seen.vector)
 
 
 @dataclass
@@ -133,6 +144,7 @@ class _Track:
             last_seen=self.last_seen,
             crop=best.crop,
             frame=best.frame,
+            frame_size=best.frame_size,
             box=best.box,
             vector=best.vector,
             reading=reading,
@@ -308,7 +320,7 @@ class Tracker:
             first_seen=frame.time,
             last_seen=frame.time,
             box=box,
-            best=_View(_quality(score, conf, box), seen.image, frame.pixels, box, seen.vector),
+            best=_View.of(_quality(score, conf, box), seen, frame),
             score=score,
             first_arrived=times[0],
             arrived=times[0],
@@ -324,7 +336,7 @@ class Tracker:
         quality = _quality(score, conf, box)
         better = quality > track.best.quality
         if better:
-            track.best = _View(quality, seen.image, frame.pixels, box, seen.vector)
+            track.best = _View.of(quality, seen, frame)
             track.score = score
         track.box = box
         track.last_seen = frame.time

@@ -313,6 +313,29 @@ def test_frame_thumbnail_keeps_the_frame_size_of_its_box(target: tuple[str, Path
     store.close()
 
 
+def test_a_frame_already_scaled_down_keeps_the_size_it_was_stated(tmp_path: Path) -> None:
+    store = open_store(tmp_path, DIM, MODEL)
+    small = np.full((360, 640, 3), 90, np.uint8)  # a 1280x720 frame, scaled by the caller
+    stated = NewSighting(
+        "gate",
+        T0,
+        unit_vectors(1)[0],
+        MODEL,
+        box=(640, 360, 128, 32),
+        frame=small,
+        frame_size=(1280, 720),
+    )
+    (a,) = store.add_sightings([stated])
+    assert store.get_sighting(a.id).frame_size == (1280, 720)
+    kept = cv2.imread(str(tmp_path / a.frame_path))
+    assert kept.shape == (360, 640, 3) and abs(int(kept.mean()) - 90) <= 1
+    bad = NewSighting("gate", T0, unit_vectors(1)[0], MODEL, frame=small, frame_size=(0, 720))
+    with pytest.raises(StoreError, match="frame_size"):
+        store.add_sightings([bad])
+    assert store.count() == 1  # the good one kept, nothing of the bad one
+    store.close()
+
+
 def test_sqlite_connections_keep_a_small_page_cache(tmp_path: Path) -> None:
     # Each pooled connection's private cache is capped (store.db.SQLITE_CACHE_KIB), so a
     # long-running service's memory does not grow with the file; WAL and FULL sync stay.

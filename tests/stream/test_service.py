@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import cv2
 import httpx
 import pytest
 import uvicorn
@@ -153,6 +154,11 @@ async def test_streams_in_sightings_out(running: Running) -> None:
             (h.sighting.camera, h.sighting.reading, h.score, h.vector_score, h.reading_score)
             for h in hits[:5]
         ])  # fmt: skip
+        # The box is in the camera's frame; the frame kept beside it is a thumbnail.
+        best = hits[0].sighting
+        assert best.frame_size == {"gate": (800, 448), "phone": (640, 360)}[camera]
+        kept = cv2.imread(str(service.store.data_dir / best.frame_path))
+        assert kept is not None and max(kept.shape[:2]) == 640
     metrics_text = (await client.get("/metrics")).text
     for name in (
         "platewatch_camera_up",

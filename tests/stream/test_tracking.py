@@ -96,6 +96,27 @@ def test_best_view_and_reading_are_kept() -> None:
     assert plate.first_seen == T0 and plate.last_seen == T0 + timedelta(seconds=0.4)
 
 
+def test_a_track_keeps_a_thumbnail_of_its_best_frame_not_the_frame() -> None:
+    # An open track lives for seconds; holding its best view's full 1280x720 frame (2.7 MB)
+    # would hold every open track's frame in memory. It keeps a store-sized thumbnail.
+    tracker = Tracker(CFG)
+    frames = [
+        Frame("cam", T0 + timedelta(seconds=i / 5), np.full((720, 1280, 3), 10 * i, np.uint8), i)
+        for i in range(6)
+    ]
+    widths = [100, 300, 150]
+    closed = []
+    for i, frame in enumerate(frames):
+        crops, emb = _plates([("A", 100 + 20 * i, widths[i], 0.9)] if i < 3 else [])
+        closed += tracker.update(frame, crops, emb, arrived=i / 5, now=i / 5)
+    (plate,) = closed
+    assert plate.frame_size == (1280, 720)
+    assert plate.frame.shape == (360, 640, 3) and plate.frame.dtype == np.uint8
+    assert int(plate.frame.mean()) == 10  # frame 1: the 300-pixel view
+    assert not any(np.shares_memory(plate.frame, f.pixels) for f in frames)
+    assert plate.box[2] == 300  # the box stays in full-frame pixels
+
+
 def test_min_hits_drops_one_frame_flickers() -> None:
     tracker = Tracker(TrackingConfig(close_after_frames=2, min_hits=2))
     closed = _run(
