@@ -8,9 +8,12 @@ camera, each looping 1280x720 H.264 video of cars with moving plates), then
 ``platewatch serve --config soak.yaml`` on a fresh data folder with a read token and one
 watchlist entry for a plate the cameras show, and a webhook receiver for its alerts. While
 it runs, a client asks the HTTP API for a text search, the latest sightings and the latest
-alerts every few seconds. Every --sample-s seconds it records the service's resident
-memory, open file descriptors and threads (from /proc) and its frame, sighting, drop and
-alert counters (from /metrics).
+alerts every few seconds. Every --sample-s seconds (5) it records the service's resident
+memory (and its anonymous part by kind of mapping, from /proc/PID/smaps), open file
+descriptors and threads (from /proc) and its frame, sighting, drop and alert counters (from
+/metrics). Each camera shows a car every 12 s, and the memory alive at a moment depends on
+where the cars are (an open track, frames in flight): samples every 5 s see every phase of
+that cycle, where samples every 30 s saw two, alternately, and read the swing as trend.
 
 Writes artifacts/soak/soak-<stamp>.csv and .png (RSS over time) and prints a verdict:
 the least-squares slope of RSS after the warm-up (the first quarter of the run, 15 min of
@@ -544,7 +547,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--minutes", type=float, default=60.0, help="length of the run")
     parser.add_argument("--cameras", type=int, default=2, help="RTSP cameras")
     parser.add_argument("--fps", type=int, default=2, help="frames per second of each camera")
-    parser.add_argument("--sample-s", type=float, default=30.0, help="seconds between samples")
+    parser.add_argument(
+        "--sample-s",
+        type=float,
+        default=5.0,
+        help="seconds between samples (5: twelve phases of a car's 12-s pass; 30 s saw only two)",
+    )
     parser.add_argument("--query-s", type=float, default=5.0, help="seconds between API rounds")
     parser.add_argument("--threshold", type=float, default=0.6, help="watchlist entry cosine")
     parser.add_argument("--detector", default="ppocr")
