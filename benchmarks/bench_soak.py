@@ -104,6 +104,11 @@ class Verdict:
         )
 
 
+def slope_per_hour(minutes: Any, values: Any) -> float:
+    """Least-squares slope of ``values`` against ``minutes``, per hour."""
+    return float(np.polyfit(minutes, values, 1)[0]) * 60
+
+
 def verdict(minutes: Sequence[float], rss_mb: Sequence[float], length_min: float) -> Verdict:
     """Judge RSS samples (minutes since start, MB) of a run of ``length_min`` minutes.
 
@@ -118,14 +123,14 @@ def verdict(minutes: Sequence[float], rss_mb: Sequence[float], length_min: float
     after = t >= warmup
     if after.sum() < 2:
         raise ValueError("fewer than two samples after the warm-up")
-    slope_per_min = float(np.polyfit(t[after], y[after], 1)[0])
+    slope_mb_h = slope_per_hour(t[after], y[after])
     in_early = y[(t >= early[0]) & (t <= early[1])]
     in_late = y[(t >= late[0]) & (t <= late[1])]
     if not len(in_early) or not len(in_late):
         raise ValueError("no sample in the early or the late window")
     return Verdict(
         warmup,
-        slope_per_min * 60,
+        slope_mb_h,
         float(np.median(in_early)),
         float(np.median(in_late)),
         (round(early[0], 1), round(early[1], 1)),
@@ -140,7 +145,7 @@ def part_slope(rows: Sequence[dict[str, Any]], key: str, from_min: float) -> flo
     if len(points) < 2:
         return float("nan")
     t, y = np.asarray(points, float).T
-    return float(np.polyfit(t, y, 1)[0]) * 60
+    return slope_per_hour(t, y)
 
 
 # --- the service, measured from outside --------------------------------------------------

@@ -13,7 +13,6 @@ malloc's arenas, and in blocks with a mapping of their own) and the process's Rs
 from __future__ import annotations
 
 import argparse
-import ctypes
 import gc
 import sys
 import tempfile
@@ -28,28 +27,23 @@ sys.path.insert(0, str(REPO))
 
 from benchmarks._report import add_entry  # noqa: E402
 from store import NewSighting, open_store, search_vector  # noqa: E402
+from stream.heap import fix_mmap_threshold, malloc_info  # noqa: E402
 
 DIM = 128
 MB = 2**20
 
 
-class _MallInfo2(ctypes.Structure):
-    _fields_ = [
-        (name, ctypes.c_size_t)
-        for name in ("arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks",
-                     "uordblks", "fordblks", "keepcost")
-    ]  # fmt: skip
-
-
-def _figures(libc: ctypes.CDLL) -> dict[str, float]:
-    info = libc.mallinfo2()
-    status = Path("/proc/self/status").read_text()
-    anon_kb = int(status.split("RssAnon:")[1].split()[0])
+def _figures() -> dict[str, float]:
+    info = malloc_info()
+    if info is None:
+        raise SystemExit("needs glibc 2.33+ (mallinfo2)")
     return {
-        "in_use": info.uordblks / MB,
-        "free": info.fordblks / MB,
-        "mapped": info.hblkhd / MB,
-        "rss_anon": anon_kb / 1024,
+        "in_use": info["uordblks"] / MB,
+        "free": info["fordblks"] / MB,
+        "mapped": info["hblkhd"] / MB,
+        # RssAnon from /proc/self/status: light, where reading smaps here would allocate
+        "rss_anon": int(Path("/proc/self/status").read_text().split("RssAnon:")[1].split()[0])
+        / 1024,
     }
 
 
@@ -60,9 +54,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=4)
     parser.add_argument("--no-write", action="store_true", help="print only")
     args = parser.parse_args(argv)
-    libc = ctypes.CDLL("libc.so.6")
-    libc.mallinfo2.restype = _MallInfo2
-    libc.mallopt(-3, 256 * 1024)  # M_MMAP_THRESHOLD, as the service sets it (heap_mmap_kb)
+    fix_mmap_threshold(256)  # as the service sets it (pipeline.heap_mmap_kb's default)
     rng = np.random.default_rng(0)
     t0 = datetime(2026, 1, 1, tzinfo=UTC)
     with tempfile.TemporaryDirectory(prefix="platewatch-growth-") as tmp:
@@ -84,14 +76,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         for i in range(args.warmup):
             add(i)
         gc.collect()
-        rows = [(args.warmup, _figures(libc))]
+        rows = [(args.warmup, _figures())]
         n = args.warmup
         for _ in range(args.rounds):
             for _ in range(args.per_round):
                 add(n)
                 n += 1
             gc.collect()
-            rows.append((n, _figures(libc)))
+            rows.append((n, _figures()))
         store.close()
     lines = [
         "| sightings | malloc in use, MB | free in arenas, MB | own mappings, MB | RssAnon, MB |",

@@ -97,6 +97,28 @@ def tune_allocator(mmap_kb: int, arenas: int) -> None:
         log.info("C heap: blocks of %d kB and more mapped on their own", mmap_kb)
 
 
+#: glibc's ``struct mallinfo2`` (malloc.h), every field a size_t.
+_MALLINFO2 = ("arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks",
+              "uordblks", "fordblks", "keepcost")  # fmt: skip
+
+
+class _MallInfo2(ctypes.Structure):
+    _fields_ = [(name, ctypes.c_size_t) for name in _MALLINFO2]
+
+
+def malloc_info() -> dict[str, int] | None:
+    """glibc's ``mallinfo2`` (bytes): ``uordblks`` in use and ``fordblks`` free inside the
+    arenas, ``hblkhd`` in blocks with a mapping of their own, and the rest of its fields;
+    None where there is none (not glibc, or older than 2.33)."""
+    try:
+        mallinfo2 = ctypes.CDLL(None).mallinfo2
+    except (OSError, AttributeError):
+        return None
+    mallinfo2.restype = _MallInfo2
+    info = mallinfo2()
+    return {name: int(getattr(info, name)) for name in _MALLINFO2}
+
+
 def resident_bytes() -> int | None:
     """This process's resident memory, from /proc (None where there is no /proc)."""
     try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -9,7 +10,7 @@ import numpy as np
 import pytest
 
 from benchmarks._report import add_entry, command_line, entry_text, insert_entry
-from benchmarks.bench_soak import anon_by_kind, part_slope, verdict
+from benchmarks.bench_soak import anon_by_kind, part_slope, proc_figures, verdict
 
 DOC = """# Benchmarks
 
@@ -133,8 +134,7 @@ def test_anonymous_memory_is_split_by_kind_of_mapping() -> None:
 
 def test_the_split_of_a_live_process_adds_up_to_its_anonymous_memory() -> None:
     before = anon_by_kind(Path("/proc/self/smaps").read_text())
-    status = Path("/proc/self/status").read_text()
-    rss_anon_mb = int(status.split("RssAnon:")[1].split()[0]) / 1024
+    rss_anon_mb = proc_figures(os.getpid())["rss_anon_mb"]
     assert sum(before.values()) == pytest.approx(rss_anon_mb, rel=0.05)
     block = np.ones(48 << 20, np.uint8)  # 48 MiB: its own mapping, outside the heap
     after = anon_by_kind(Path("/proc/self/smaps").read_text())

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import ctypes
 import logging
 import subprocess
 import sys
@@ -18,6 +17,7 @@ from stream.heap import (
     HeapTrimmer,
     fix_mmap_threshold,
     limit_arenas,
+    malloc_info,
     malloc_trim,
     resident_bytes,
     trim_once,
@@ -30,32 +30,10 @@ needs_trim = pytest.mark.skipif(
 )
 
 
-class _MallInfo2(ctypes.Structure):
-    _fields_ = [
-        (name, ctypes.c_size_t)
-        for name in [
-            "arena",
-            "ordblks",
-            "smblks",
-            "hblks",
-            "hblkhd",
-            "usmblks",
-            "fsmblks",
-            "uordblks",
-            "fordblks",
-            "keepcost",
-        ]
-    ]
-
-
 def _mapped_bytes() -> int | None:
     """Bytes of blocks the C heap serves with mappings of their own (glibc's mallinfo2)."""
-    try:
-        mallinfo2 = ctypes.CDLL(None).mallinfo2
-    except (OSError, AttributeError):
-        return None
-    mallinfo2.restype = _MallInfo2
-    return int(mallinfo2().hblkhd)
+    info = malloc_info()
+    return None if info is None else info["hblkhd"]
 
 
 def _value(counter: object) -> float:
